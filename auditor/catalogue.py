@@ -1,0 +1,182 @@
+"""Loading the rule catalogue: the shipped rules plus any from --rules-dir."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from auditor.checks import CHECKS
+from auditor.documents import Document, parse_document, validate_document
+from auditor.errors import InputError
+from auditor.messages import template_problem
+from auditor.sections import SECTION_BY_KEY, SECTION_ORDER
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+@dataclass(frozen=True)
+class Read:
+    path: str
+    optional: bool = False
+    has_default: bool = False
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    section: str
+    severity: str
+    basis: str
+    rationale: str
+    remediation: str
+    reads: dict[str, Read]
+    messages: dict[str, str]
+    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    where: str | None = None
+    references: tuple[dict[str, str], ...] = ()
+    expect: dict[str, Any] | None = None
+    not_applicable_when: dict[str, Any] | None = None
+    check: str | None = None
+    origin: str = ""
+
+    def default_params(self) -> dict[str, Any]:
+        return {name: spec["default"] for name, spec in self.parameters.items()}
+
+
+def _read(spec: str | dict[str, Any]) -> Read:
+    if isinstance(spec, str):
+        return Read(spec)
+    return Read(
+        spec["path"],
+        optional=spec.get("optional", False),
+        has_default="default" in spec,
+        default=spec.get("default"),
+    )
+
+
+def rule_from_document(doc: Document) -> Rule:
+    if not isinstance(doc.data, dict):
+        raise doc.error("expected a rule: a mapping with id, title, section, severity, ...")
+    validate_document(doc, "rule")
+    data = doc.data
+    if data["section"] not in SECTION_BY_KEY:
+        raise doc.error(
+            f"unknown section '{data['section']}'; expected one of: {', '.join(SECTION_ORDER)}.",
+            ("section",),
+        )
+    if "check" in data and data["check"] not in CHECKS:
+        raise doc.error(
+            f"no check named '{data['check']}'; the checks are: {', '.join(sorted(CHECKS))}.",
+            ("check",),
+        )
+    for name, spec in data.get("parameters", {}).items():
+        problems = list(jsonschema.Draft202012Validator(spec["schema"]).iter_errors(spec["default"]))
+        if problems:
+            raise doc.error(
+                f"the default does not satisfy the parameter's schema: {problems[0].message}.",
+                ("parameters", name, "default"),
+            )
+    for key in ("expect", "not_applicable_when"):
+        if key in data:
+            _check_schema(doc, data[key], key)
+    _check_messages(doc, data)
+    return Rule(
+        id=data["id"],
+        title=data["title"],
+        section=data["section"],
+        severity=data["severity"],
+        basis=data["basis"],
+        rationale=data["rationale"].strip(),
+        remediation=data["remediation"].strip(),
+        reads={name: _read(spec) for name, spec in data["reads"].items()},
+        messages=data["messages"],
+        parameters=data.get("parameters", {}),
+        where=data.get("where"),
+        references=tuple(data.get("references", ())),
+        expect=data.get("expect"),
+        not_applicable_when=data.get("not_applicable_when"),
+        check=data.get("check"),
+        origin=doc.file,
+    )
+
+
+def _check_schema(doc: Document, schema: dict[str, Any], key: str) -> None:
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise doc.error(f"not a valid JSON Schema: {exc.message}.", (key,)) from None
+
+
+def _check_messages(doc: Document, data: dict[str, Any]) -> None:
+    needed = ["pass", "fail"] if "expect" in data else []
+    if "not_applicable_when" in data:
+        needed.append("not_applicable")
+    for status in needed:
+        if status not in data["messages"]:
+            raise doc.error(f"a message for '{status}' is needed.", ("messages",))
+    for status, text in data["messages"].items():
+        problem = template_problem(text)
+        if problem:
+            raise doc.error(f"the message is not a valid template: {problem}.",
+                            ("messages", status))
+
+
+def _rule_files(folder: Traversable) -> Iterable[Traversable]:
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.is_dir():
+            yield from _rule_files(entry)
+        elif entry.name.endswith((".yaml", ".yml")):
+            yield entry
+
+
+def load_rules(extra_dirs: Iterable[Path] = ()) -> list[Rule]:
+    """The shipped rules, then the user's; an id may appear only once."""
+    folders: list[tuple[Traversable, str]] = [(resources.files("auditor.builtin_rules"), "")]
+    for folder in extra_dirs:
+        if not folder.is_dir():
+            raise InputError("--rules-dir must name a folder of rule files.", file=str(folder))
+        folders.append((folder, str(folder)))
+    rules: dict[str, Rule] = {}
+    for folder, label in folders:
+        for entry in _rule_files(folder):
+            name = str(entry) if label else f"rules/{entry.name}"
+            rule = rule_from_document(parse_document(entry.read_text(encoding="utf-8"), name))
+            if rule.id in rules:
+                raise InputError(
+                    f"the rule id '{rule.id}' is already defined in {rules[rule.id].origin}; "
+                    "rule ids must be unique.",
+                    file=name,
+                    path="$.id",
+                )
+            rules[rule.id] = rule
+    return sorted(rules.values(), key=lambda r: (SECTION_ORDER[r.section], r.origin, r.id))
+
+
+def resolve_params(rules: list[Rule], overrides: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each rule's parameters: its defaults with the overrides (RULE_ID.NAME -> value) applied."""
+    by_id = {rule.id: rule for rule in rules}
+    params = {rule.id: rule.default_params() for rule in rules}
+    for key, value in overrides.items():
+        rule_id, _, name = key.rpartition(".")
+        rule = by_id.get(rule_id)
+        if rule is None:
+            raise InputError(f"--param {key}: there is no rule '{rule_id}' (see `auditor rules`).")
+        if name not in rule.parameters:
+            known = ", ".join(rule.parameters) or "none"
+            raise InputError(f"--param {key}: rule '{rule_id}' has no parameter '{name}' "
+                             f"(its parameters: {known}).")
+        problems = list(jsonschema.Draft202012Validator(rule.parameters[name]["schema"]).iter_errors(value))
+        if problems:
+            raise InputError(f"--param {key}={value!r}: {problems[0].message}; expected "
+                             f"{rule.parameters[name]['description']}")
+        params[rule_id][name] = value
+    return params
+

@@ -1,0 +1,107 @@
+"""The rule engine: evaluates each rule against a snapshot and returns findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema
+
+from auditor.catalogue import Rule
+from auditor.checks import CHECKS, CheckInput, Outcome
+from auditor.evidence import Found, Missing, Provenance, lookup
+from auditor.messages import render_message
+from auditor.snapshot import parse_timestamp
+
+STATUSES = ("pass", "fail", "unknown", "not_applicable", "waived")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: Rule
+    status: str
+    message: str
+    evidence: dict[str, Any]
+    provenance: tuple[Provenance, ...]
+    missing: tuple[Missing, ...] = ()
+
+    @property
+    def basis(self) -> str:
+        kinds = {p.kind for p in self.provenance}
+        if kinds == {"attested", "observed"}:
+            return "attested+observed"
+        return kinds.pop() if kinds else self.rule.basis
+
+
+def _with_params(schema: Any, params: dict[str, Any]) -> Any:
+    """Replace each {"$param": NAME} in a schema with that parameter's value."""
+    if isinstance(schema, dict):
+        if set(schema) == {"$param"}:
+            return params[schema["$param"]]
+        return {key: _with_params(value, params) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [_with_params(item, params) for item in schema]
+    return schema
+
+
+def _holds(schema: dict[str, Any], values: dict[str, Any], params: dict[str, Any]) -> bool:
+    return jsonschema.Draft202012Validator(_with_params(schema, params)).is_valid(values)
+
+
+def _unknown_message(missing: Iterable[Missing]) -> str:
+    return "Cannot be verified. " + " ".join(m.describe() for m in missing)
+
+
+def evaluate_rule(
+    rule: Rule,
+    snapshot: dict[str, Any],
+    params: dict[str, Any],
+    *,
+    show_emails: bool = False,
+) -> Finding:
+    values: dict[str, Any] = {}
+    provenance: list[Provenance] = []
+    missing: list[Missing] = []
+    for name, read in rule.reads.items():
+        result = lookup(snapshot, read.path)
+        if isinstance(result, Found):
+            values[name] = result.value
+            provenance.append(result.provenance)
+        elif read.optional or read.has_default:
+            values[name] = read.default
+        else:
+            missing.append(result)
+
+    def finding(status: str, message: str, evidence: dict[str, Any] | None = None) -> Finding:
+        return Finding(rule, status, message, values if evidence is None else evidence,
+                       tuple(provenance), tuple(missing))
+
+    variables = {**values, "params": params}
+    if rule.not_applicable_when and _holds(rule.not_applicable_when, values, params):
+        return finding("not_applicable", render_message(rule.messages["not_applicable"], variables))
+    if missing:
+        return finding("unknown", _unknown_message(missing))
+    if rule.check is not None:
+        as_of = parse_timestamp(snapshot["created_at"])
+        outcome: Outcome = CHECKS[rule.check](
+            CheckInput(values=values, params=params, as_of=as_of, show_emails=show_emails)
+        )
+        return finding(outcome.status, outcome.message, outcome.evidence)
+    assert rule.expect is not None  # the rule schema requires expect or check
+    status = "pass" if _holds(rule.expect, values, params) else "fail"
+    return finding(status, render_message(rule.messages[status], variables))
+
+
+def evaluate(
+    rules: Iterable[Rule],
+    snapshot: dict[str, Any],
+    params: dict[str, dict[str, Any]],
+    *,
+    show_emails: bool = False,
+) -> list[Finding]:
+    """Evaluate every rule as of the snapshot's created_at."""
+    return [
+        evaluate_rule(rule, snapshot, params[rule.id], show_emails=show_emails) for rule in rules
+    ]
+

@@ -1,0 +1,36 @@
+"""The one error type the command line turns into exit code 2."""
+
+from __future__ import annotations
+
+
+class InputError(Exception):
+    """Bad input from the user: a file, a flag or an environment variable.
+
+    The message is a single paragraph that names where the problem is (file, line,
+    JSON path) and what was expected, so the user can fix it without a traceback.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        path: str | None = None,
+    ) -> None:
+        self.problem = problem
+        self.file = file
+        self.line = line
+        self.path = path
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        where = []
+        if self.file:
+            where.append(self.file)
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.path:
+            where.append(f"at {self.path}")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.problem}" if prefix else self.problem

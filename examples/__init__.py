@@ -1,0 +1,1 @@
+"""Example snapshots and settings, shipped in the wheel as auditor.examples for `auditor demo`."""
