@@ -78,10 +78,10 @@ def rule_from_document(doc: Document) -> Rule:
             ("check",),
         )
     for name, spec in data.get("parameters", {}).items():
-        problems = list(jsonschema.Draft202012Validator(spec["schema"]).iter_errors(spec["default"]))
-        if problems:
+        problem = _param_problem(spec["schema"], spec["default"])
+        if problem:
             raise doc.error(
-                f"the default does not satisfy the parameter's schema: {problems[0].message}.",
+                f"the default does not satisfy the parameter's schema: {problem}.",
                 ("parameters", name, "default"),
             )
     for key in ("expect", "not_applicable_when"):
@@ -106,6 +106,12 @@ def rule_from_document(doc: Document) -> Rule:
         check=data.get("check"),
         origin=doc.file,
     )
+
+
+def _param_problem(schema: dict[str, Any], value: Any) -> str | None:
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(schema).iter_errors(value))
+    return None if error is None else str(error.message)
 
 
 def _check_schema(doc: Document, schema: dict[str, Any], key: str) -> None:
@@ -145,10 +151,15 @@ def load_rules(extra_dirs: Iterable[Path] = ()) -> list[Rule]:
             raise InputError("--rules-dir must name a folder of rule files.", file=str(folder))
         folders.append((folder, str(folder)))
     rules: dict[str, Rule] = {}
-    for folder, label in folders:
-        for entry in _rule_files(folder):
+    for root, label in folders:
+        for entry in _rule_files(root):
             name = str(entry) if label else f"rules/{entry.name}"
-            rule = rule_from_document(parse_document(entry.read_text(encoding="utf-8"), name))
+            try:
+                text = entry.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise InputError(f"the rule file cannot be read as UTF-8 text ({exc}).",
+                                 file=name) from None
+            rule = rule_from_document(parse_document(text, name))
             if rule.id in rules:
                 raise InputError(
                     f"the rule id '{rule.id}' is already defined in {rules[rule.id].origin}; "
@@ -157,7 +168,9 @@ def load_rules(extra_dirs: Iterable[Path] = ()) -> list[Rule]:
                     path="$.id",
                 )
             rules[rule.id] = rule
-    return sorted(rules.values(), key=lambda r: (SECTION_ORDER[r.section], r.origin, r.id))
+    # The guide's order of sections; within one, the most severe first.
+    return sorted(rules.values(),
+                  key=lambda r: (SECTION_ORDER[r.section], SEVERITIES.index(r.severity), r.id))
 
 
 def resolve_params(rules: list[Rule], overrides: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -173,9 +186,9 @@ def resolve_params(rules: list[Rule], overrides: Mapping[str, Any]) -> dict[str,
             known = ", ".join(rule.parameters) or "none"
             raise InputError(f"--param {key}: rule '{rule_id}' has no parameter '{name}' "
                              f"(its parameters: {known}).")
-        problems = list(jsonschema.Draft202012Validator(rule.parameters[name]["schema"]).iter_errors(value))
-        if problems:
-            raise InputError(f"--param {key}={value!r}: {problems[0].message}; expected "
+        problem = _param_problem(rule.parameters[name]["schema"], value)
+        if problem:
+            raise InputError(f"--param {key}={value!r}: {problem}; expected "
                              f"{rule.parameters[name]['description']}")
         params[rule_id][name] = value
     return params

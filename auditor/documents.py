@@ -93,7 +93,9 @@ def _yaml_data(text: str, file: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise InputError(f"this is not valid YAML: {exc.problem or exc}.", file=file, line=line) from None
+        raise InputError(
+            f"this is not valid YAML: {exc.problem or exc}.", file=file, line=line
+        ) from None
     except yaml.YAMLError as exc:
         raise InputError(f"this is not valid YAML: {exc}.", file=file) from None
     finally:
@@ -191,7 +193,7 @@ _FORMATS = jsonschema.FormatChecker(formats=())
 
 @_FORMATS.checks("date", raises=ValueError)
 def _is_date(value: object) -> bool:
-    return not isinstance(value, str) or bool(date.fromisoformat(value)) and len(value) == 10
+    return not isinstance(value, str) or (bool(date.fromisoformat(value)) and len(value) == 10)
 
 
 @_FORMATS.checks("date-time", raises=ValueError)
@@ -241,7 +243,7 @@ def _expected_type(schema_type: Any) -> str:
     names = {"integer": "a whole number", "number": "a number", "string": "text",
              "boolean": "true or false", "null": "null", "object": "a mapping",
              "array": "a list"}
-    types = schema_type if isinstance(schema_type, list) else [schema_type]
+    types: list[str] = schema_type if isinstance(schema_type, list) else [schema_type]
     return " or ".join(names.get(t, t) for t in types)
 
 
@@ -251,7 +253,8 @@ def describe_violation(error: ValidationError) -> str:
     match error.validator:
         case "additionalProperties":
             known = sorted(schema.get("properties", {}))
-            unknown = sorted(set(error.instance) - set(known))
+            instance: dict[str, Any] = error.instance  # type: ignore[assignment]
+            unknown = sorted(set(instance) - set(known))
             key = unknown[0]
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
             hint = f" Did you mean '{close[0]}'?" if close else ""
@@ -269,7 +272,7 @@ def describe_violation(error: ValidationError) -> str:
                 f"expected {_expected_type(schema['type'])}; found {_shown(error.instance)}."
             )
         case "format":
-            fmt = schema.get("format")
+            fmt = str(schema.get("format"))
             shape = {"date": "a date written YYYY-MM-DD",
                      "date-time": "a timestamp with a time zone, like 2026-11-20T09:30:00Z"}
             return f"expected {shape.get(fmt, fmt)}; found {_shown(error.instance)}."

@@ -28,10 +28,10 @@ class Finding:
 
     @property
     def basis(self) -> str:
-        kinds = {p.kind for p in self.provenance}
-        if kinds == {"attested", "observed"}:
-            return "attested+observed"
-        return kinds.pop() if kinds else self.rule.basis
+        """The kinds of evidence the finding rests on: the rule's, plus any optional read
+        that was found (an unknown finding still says what it would rest on)."""
+        kinds = {p.kind for p in self.provenance} | set(self.rule.basis.split("+"))
+        return "+".join(sorted(kinds))
 
 
 def _with_params(schema: Any, params: dict[str, Any]) -> Any:
@@ -46,7 +46,17 @@ def _with_params(schema: Any, params: dict[str, Any]) -> Any:
 
 
 def _holds(schema: dict[str, Any], values: dict[str, Any], params: dict[str, Any]) -> bool:
-    return jsonschema.Draft202012Validator(_with_params(schema, params)).is_valid(values)
+    return bool(jsonschema.Draft202012Validator(_with_params(schema, params)).is_valid(values))
+
+
+def _not_applicable(rule: Rule, values: dict[str, Any], params: dict[str, Any]) -> bool:
+    # The condition only speaks about values that were found: a schema over a missing
+    # value would hold vacuously and hide an unknown behind not_applicable.
+    schema = rule.not_applicable_when
+    if schema is None:
+        return False
+    needed = schema.get("properties", {}).keys()
+    return all(name in values for name in needed) and _holds(schema, values, params)
 
 
 def _unknown_message(missing: Iterable[Missing]) -> str:
@@ -74,11 +84,14 @@ def evaluate_rule(
             missing.append(result)
 
     def finding(status: str, message: str, evidence: dict[str, Any] | None = None) -> Finding:
-        return Finding(rule, status, message, values if evidence is None else evidence,
-                       tuple(provenance), tuple(missing))
+        if evidence is None:
+            # A check's raw inputs may hold customer data that only the check knows how
+            # to mask, so they are shown only through the check's own evidence.
+            evidence = {} if rule.check else values
+        return Finding(rule, status, message, evidence, tuple(provenance), tuple(missing))
 
     variables = {**values, "params": params}
-    if rule.not_applicable_when and _holds(rule.not_applicable_when, values, params):
+    if _not_applicable(rule, values, params):
         return finding("not_applicable", render_message(rule.messages["not_applicable"], variables))
     if missing:
         return finding("unknown", _unknown_message(missing))

@@ -13,7 +13,6 @@ from typing import Any
 
 from auditor import TOOL_NAME, __version__
 from auditor.documents import Document, load_document, validate_document
-from auditor.errors import InputError
 
 SNAPSHOT_VERSION = 1
 SOURCES = ("salesforce", "intercom")

@@ -17,12 +17,23 @@ def _window_mismatch(activity: dict[str, Any], rule_id: str, wanted: int) -> Out
                    f"pass --param {rule_id}.window_days={collected}.")
 
 
+def _no_integration_user(check: CheckInput) -> Outcome | None:
+    # With no integration user, zero records written proves nothing either way.
+    if check.values["users"]:
+        return None
+    return Outcome("unknown", "Cannot be verified. No integration user was observed (no "
+                   "Intercom OAuth token in Salesforce), so there is nobody whose records to "
+                   "count. To supply it, connect the app, or collect with a user who can read "
+                   "OAuth tokens (see connection.integration_user).")
+
+
 def activities_flowing(check: CheckInput) -> Outcome:
     activity = check.values["activity"]
     days: int = check.params["window_days"]
-    mismatch = _window_mismatch(activity, "cases.activities_flowing", days)
-    if mismatch:
-        return mismatch
+    blocked = _no_integration_user(check) or _window_mismatch(
+        activity, "cases.activities_flowing", days)
+    if blocked:
+        return blocked
     tasks = activity["tasks_created"]
     evidence = {"create_activities": check.values["create_activities"], "tasks_created": tasks,
                 "window_days": days}
@@ -38,9 +49,10 @@ def no_recent_account_writes(check: CheckInput) -> Outcome:
     activity = check.values["activity"]
     attested_enabled = check.values.get("account_sync_enabled")
     days: int = check.params["window_days"]
-    mismatch = _window_mismatch(activity, "account_sync.no_account_writes", days)
-    if mismatch:
-        return mismatch
+    blocked = _no_integration_user(check) or _window_mismatch(
+        activity, "account_sync.no_account_writes", days)
+    if blocked:
+        return blocked
     accounts = activity["accounts_created"]
     evidence = {"accounts_created": accounts, "window_days": days,
                 "account_sync_enabled_attested": attested_enabled}

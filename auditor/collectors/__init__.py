@@ -1,5 +1,36 @@
-"""Collectors read what Salesforce and Intercom show and return snapshot sections."""
+"""Collectors read what Salesforce and Intercom show and return snapshot sections.
+
+Each source has one entry point that returns its `collected` section of the snapshot
+(see auditor/schemas/snapshot.schema.json):
+
+    collect_salesforce(options: SalesforceOptions, on_request) -> dict   (salesforce.py)
+    collect_intercom(options: IntercomOptions, on_request) -> dict       (intercom.py)
+
+`on_request` is called once per HTTP request sent, so the command line can show progress.
+An item that cannot be read becomes `{"status": "unavailable", "reason": ...}` inside the
+section; a source that cannot be collected at all raises SourceUnavailable. Missing or
+malformed configuration (no credentials, an unknown region) raises auditor.errors.InputError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+RequestCounter = Callable[[], None]
+
+
+def ignore_request() -> None:
+    """The default on_request: nobody is watching progress."""
 
 
 class SourceUnavailable(Exception):
-    """A whole source could not be collected; the message is safe to show and store."""
+    """A whole source could not be collected.
+
+    The message is safe to show and store (never a token), and says what to do next;
+    `requests` is how many requests were spent before giving up.
+    """
+
+    def __init__(self, message: str, *, requests: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.requests = requests

@@ -1,0 +1,328 @@
+"""The `auditor` command line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from auditor import __version__
+from auditor.catalogue import SEVERITIES, Rule, load_rules, resolve_params
+from auditor.engine import evaluate
+from auditor.errors import InputError
+from auditor.files import write_all_atomically, write_atomically
+from auditor.reporting import FORMATS, render, render_summary_table
+from auditor.results import PROFILES, build_results
+from auditor.settings import load_settings
+from auditor.snapshot import (
+    SOURCES,
+    dump_snapshot,
+    load_snapshot,
+    utc_now,
+    with_settings,
+)
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_PARTIAL = 0, 1, 2, 3
+FAIL_ON_CHOICES = (*SEVERITIES[:-1], "never")
+
+
+class _AuditorGroup(click.Group):
+    """Turns bad input into one clear paragraph and exit code 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
+
+
+@click.group(cls=_AuditorGroup)
+@click.version_option(__version__, prog_name="auditor")
+def cli() -> None:
+    """Audit Intercom's Salesforce integration against the recommended configuration."""
+
+
+# --- options shared by several commands ---------------------------------------------
+
+def _rule_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "--rules-dir", "rules_dirs", multiple=True, type=click.Path(path_type=Path),
+        help="A folder of your own rule files, added to the shipped ones (repeatable).",
+    )(command)
+    return click.option(
+        "--param", "params", multiple=True, metavar="RULE_ID.NAME=VALUE",
+        help="Override a rule parameter, e.g. api_usage.limit_recommended.recommended=25000.",
+    )(command)
+
+
+def _parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or "." not in key:
+            raise InputError(f"--param {pair}: expected RULE_ID.NAME=VALUE, for example "
+                             "api_usage.limit_recommended.recommended=25000.")
+        try:
+            overrides[key] = yaml.safe_load(text)
+        except yaml.YAMLError:
+            overrides[key] = text
+    return overrides
+
+
+def _load_catalogue(rules_dirs: tuple[Path, ...], params: tuple[str, ...]
+                    ) -> tuple[list[Rule], dict[str, dict[str, Any]]]:
+    rules = load_rules(rules_dirs)
+    return rules, resolve_params(rules, _parse_params(params))
+
+
+def _report_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed([
+        click.option("--format", "formats", multiple=True, type=click.Choice(list(FORMATS)),
+                     help="Report formats to write (repeatable). Default: all three."),
+        click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+                     default=Path("reports"), show_default=True,
+                     help="Folder the reports are written to."),
+        click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES), default="high",
+                     show_default=True,
+                     help="Exit 1 when a finding fails at this severity or above."),
+        click.option("--profile", type=click.Choice(PROFILES), default="audit",
+                     show_default=True,
+                     help="audit: the findings report; onboarding: an ordered checklist."),
+        click.option("--show-emails", is_flag=True,
+                     help="Show customer email addresses in full instead of masked."),
+    ]):
+        command = option(command)
+    return _rule_options(command)
+
+
+def _fails_at_or_above(results: dict[str, Any], fail_on: str) -> bool:
+    if fail_on == "never":
+        return False
+    worst = SEVERITIES.index(fail_on)
+    return any(
+        f["status"] == "fail" and SEVERITIES.index(f["severity"]) <= worst
+        for f in results["findings"]
+    )
+
+
+def _write_reports(results: dict[str, Any], formats: tuple[str, ...], out_dir: Path
+                   ) -> list[Path]:
+    # Everything is rendered before anything is written: a rendering problem leaves
+    # the previous reports untouched.
+    files = {out_dir / FORMATS[fmt]: render(results, fmt) for fmt in formats or tuple(FORMATS)}
+    write_all_atomically(files)
+    return list(files)
+
+
+def run_audit(
+    snapshot: dict[str, Any],
+    *,
+    snapshot_file: str | None,
+    rules: list[Rule],
+    params: dict[str, dict[str, Any]],
+    formats: tuple[str, ...],
+    out_dir: Path,
+    fail_on: str,
+    profile: str,
+    show_emails: bool,
+) -> int:
+    """Evaluate, write the reports, print the summary; return the findings' exit code."""
+    findings = evaluate(rules, snapshot, params, show_emails=show_emails)
+    results = build_results(findings, snapshot, generated_at=utc_now(),
+                            snapshot_file=snapshot_file, profile=profile, fail_on=fail_on)
+    written = _write_reports(results, formats, out_dir)
+    click.echo(render_summary_table(results), nl=False)
+    for path in written:
+        click.echo(f"wrote {path}")
+    return EXIT_FINDINGS if _fails_at_or_above(results, fail_on) else EXIT_OK
+
+
+def _apply_settings(snapshot: dict[str, Any], settings_file: Path | None) -> dict[str, Any]:
+    if settings_file is None:
+        return snapshot
+    return with_settings(snapshot, load_settings(settings_file), str(settings_file))
+
+
+# --- commands -------------------------------------------------------------------------
+
+def _collection_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed([
+        click.option("--settings", "settings_file", type=click.Path(path_type=Path),
+                     help="Settings file with the attested Intercom Salesforce app settings."),
+        click.option("--no-salesforce", is_flag=True, help="Do not collect from Salesforce."),
+        click.option("--no-intercom", is_flag=True, help="Do not collect from Intercom."),
+        click.option("--sf-target-org", metavar="ALIAS",
+                     help="Reuse a Salesforce CLI login (sf org display --target-org ALIAS)."),
+        click.option("--window-days", type=click.IntRange(min=1), default=30, show_default=True,
+                     help="How many days of Salesforce records written by Intercom to count."),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0,
+                     show_default=True, help="Seconds to wait for one API answer."),
+        click.option("--max-wait", type=click.FloatRange(min=0), default=60.0,
+                     show_default=True,
+                     help="Longest wait, in seconds, when Intercom asks to slow down."),
+        click.option("--allow-partial", is_flag=True,
+                     help="Exit as the findings say even when a source could not be collected."),
+        click.option("--quiet", is_flag=True, help="Plain progress lines, never animated."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _collect(settings_file: Path | None, no_salesforce: bool, no_intercom: bool,
+             sf_target_org: str | None, window_days: int, timeout: float, max_wait: float,
+             quiet: bool) -> dict[str, Any]:
+    """Collect a new snapshot from the live systems, both at the same time."""
+    # Imported here: the collectors pull in simple-salesforce and httpx, which the
+    # offline commands do not need.
+    from auditor.collection import CollectionProgress, Collector, collect_sources
+    from auditor.collectors.intercom import IntercomOptions, collect_intercom
+    from auditor.collectors.salesforce import SalesforceOptions, collect_salesforce
+    from auditor.progress import progress_display
+    from auditor.snapshot import new_snapshot
+
+    settings = load_settings(settings_file) if settings_file else None
+    sf_options = SalesforceOptions(target_org=sf_target_org, window_days=window_days,
+                                   timeout=timeout)
+    ic_options = IntercomOptions(timeout=timeout, max_wait=max_wait)
+    collectors: dict[str, Collector | None] = {
+        "salesforce": None if no_salesforce else (
+            lambda on_request: collect_salesforce(sf_options, on_request)),
+        "intercom": None if no_intercom else (
+            lambda on_request: collect_intercom(ic_options, on_request)),
+    }
+    started = utc_now()
+    sections = collect_sources(collectors, CollectionProgress(on_change=progress_display(quiet)))
+    return new_snapshot(settings=settings, created_at=started,
+                        settings_file=str(settings_file) if settings_file else None, **sections)
+
+
+def _partial(snapshot: dict[str, Any]) -> bool:
+    """Whether a source that was asked for could not be collected."""
+    return any(snapshot[source]["status"] == "unavailable" for source in SOURCES)
+
+
+@cli.command()
+@_collection_options
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="Where to write the snapshot (JSON).")
+@click.pass_context
+def collect(ctx: click.Context, /, output: Path, allow_partial: bool, **options: Any) -> None:
+    """Collect a snapshot of Salesforce and Intercom, with the attested settings."""
+    snapshot = _collect(**options)
+    write_atomically(output, dump_snapshot(snapshot))
+    click.echo(f"wrote {output}")
+    ctx.exit(EXIT_PARTIAL if _partial(snapshot) and not allow_partial else EXIT_OK)
+
+
+@cli.command()
+@click.option("--snapshot", "snapshot_file", type=click.Path(path_type=Path),
+              help="Audit a saved snapshot instead of collecting a new one.")
+@click.option("--save-snapshot", type=click.Path(path_type=Path, dir_okay=False),
+              help="Keep the snapshot a live audit collected.")
+@_collection_options
+@_report_options
+@click.pass_context
+def audit(ctx: click.Context, /, snapshot_file: Path | None, save_snapshot: Path | None,
+          settings_file: Path | None, allow_partial: bool, formats: tuple[str, ...],
+          out_dir: Path, fail_on: str, profile: str, show_emails: bool,
+          rules_dirs: tuple[Path, ...], params: tuple[str, ...], **collection: Any) -> None:
+    """Check a snapshot against the rules and write the reports.
+
+    Without --snapshot, a new snapshot is collected from Salesforce and Intercom first.
+    """
+    # Rules and settings are checked before anything is collected: bad input costs no
+    # API requests.
+    rules, resolved = _load_catalogue(rules_dirs, params)
+    if snapshot_file is not None:
+        snapshot = _apply_settings(load_snapshot(snapshot_file), settings_file)
+    else:
+        if settings_file is not None:
+            load_settings(settings_file)
+        snapshot = _collect(settings_file=settings_file, **collection)
+        if save_snapshot is not None:
+            write_atomically(save_snapshot, dump_snapshot(snapshot))
+            click.echo(f"wrote {save_snapshot}")
+    code = run_audit(snapshot, snapshot_file=str(snapshot_file or save_snapshot or "") or None,
+                     rules=rules, params=resolved, formats=formats, out_dir=out_dir,
+                     fail_on=fail_on, profile=profile, show_emails=show_emails)
+    if snapshot_file is None and _partial(snapshot) and not allow_partial:
+        code = EXIT_PARTIAL
+    ctx.exit(code)
+
+
+@cli.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("reports"), show_default=True, help="Folder the reports go to.")
+@click.option("--example", type=click.Choice(["misconfigured", "compliant", "partial"]),
+              default="misconfigured", show_default=True, help="Which bundled example to audit.")
+@click.option("--profile", type=click.Choice(PROFILES), default="audit", show_default=True)
+@click.pass_context
+def demo(ctx: click.Context, /, out_dir: Path, example: str, profile: str) -> None:
+    """Audit a bundled example snapshot; needs no credentials."""
+    source = resources.files("auditor.examples") / f"{example}.snapshot.json"
+    snapshot_file = f"examples/{example}.snapshot.json"
+    from auditor.documents import parse_document
+    from auditor.snapshot import check_snapshot
+
+    snapshot = check_snapshot(parse_document(source.read_text(encoding="utf-8"), snapshot_file))
+    rules, params = _load_catalogue((), ())
+    run_audit(snapshot, snapshot_file=snapshot_file, rules=rules, params=params, formats=(),
+              out_dir=out_dir, fail_on="never", profile=profile, show_emails=False)
+    click.echo(f"Open {out_dir / FORMATS['html']} in a browser to read the report.")
+
+
+@cli.command("rules")
+@click.argument("rule_id", required=False)
+@_rule_options
+def rules_command(rule_id: str | None, rules_dirs: tuple[Path, ...],
+                  params: tuple[str, ...]) -> None:
+    """List the rule catalogue, or show one rule in full."""
+    from tabulate import tabulate
+
+    rules, resolved = _load_catalogue(rules_dirs, params)
+    if rule_id is None:
+        rows = [[r.id, r.severity, r.basis, r.title] for r in rules]
+        click.echo(tabulate(rows, headers=["id", "severity", "evidence", "title"]))
+        return
+    by_id = {r.id: r for r in rules}
+    if rule_id not in by_id:
+        raise InputError(f"there is no rule '{rule_id}'; `auditor rules` lists them all.")
+    click.echo(_describe_rule(by_id[rule_id], resolved[rule_id]))
+
+
+def _describe_rule(rule: Rule, params: dict[str, Any]) -> str:
+    lines = [rule.id, f"  {rule.title}", "", f"severity:  {rule.severity}",
+             f"section:   {rule.section}", f"evidence:  {rule.basis}"]
+    if rule.where:
+        lines.append(f"where:     {rule.where}")
+    lines += ["", "Why:", f"  {rule.rationale}", "", "How to fix:", f"  {rule.remediation}"]
+    lines += ["", "Reads:"] + [f"  {name}: {read.path}" for name, read in rule.reads.items()]
+    if rule.parameters:
+        lines += ["", "Parameters (override with --param):"]
+        lines += [f"  {rule.id}.{name} = {json.dumps(params[name])}  ({spec['description']})"
+                  for name, spec in rule.parameters.items()]
+    lines += ["", f"Defined in {rule.origin}"]
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("name", type=click.Choice(["settings", "snapshot", "rule"]))
+def schema(name: str) -> None:
+    """Print the JSON Schema of the settings file, the snapshot or a rule file."""
+    from auditor.documents import load_schema
+
+    click.echo(json.dumps(load_schema(name), indent=2))
+
+
+def main() -> None:
+    cli(prog_name="auditor")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""The results model: one plain dictionary that every reporter renders.
+
+It is also, unchanged, the content of report.json, so its shape is a public contract
+(`schema_version`). Reporters never look at findings or snapshots directly.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from auditor import TOOL_NAME, __version__
+from auditor.catalogue import SEVERITIES
+from auditor.engine import STATUSES, Finding
+from auditor.sections import SECTIONS
+from auditor.snapshot import SOURCES, timestamp
+
+RESULTS_SCHEMA_VERSION = 1
+
+# How much a rule weighs in the score. Unknown findings count against the score:
+# evidence nobody supplied is never credit.
+SEVERITY_WEIGHTS = {"critical": 10, "high": 5, "medium": 3, "low": 1, "info": 0}
+SCORED_STATUSES = ("pass", "fail", "unknown")
+
+PROFILES = ("audit", "onboarding")
+
+
+def _score(findings: list[Finding]) -> int | None:
+    scored = [f for f in findings if f.status in SCORED_STATUSES]
+    total = sum(SEVERITY_WEIGHTS[f.rule.severity] for f in scored)
+    if not total:
+        return None
+    passed = sum(SEVERITY_WEIGHTS[f.rule.severity] for f in scored if f.status == "pass")
+    return round(100 * passed / total)
+
+
+def _summary(findings: list[Finding]) -> dict[str, Any]:
+    by_status = Counter(f.status for f in findings)
+    failing = Counter(f.rule.severity for f in findings if f.status == "fail")
+    return {
+        "total": len(findings),
+        "by_status": {status: by_status[status] for status in STATUSES},
+        "failures_by_severity": {severity: failing[severity] for severity in SEVERITIES},
+        "score": _score(findings),
+    }
+
+
+def _collection(snapshot: dict[str, Any]) -> dict[str, Any]:
+    collection = {}
+    for source in SOURCES:
+        section = snapshot.get(source) or {}
+        collection[source] = {
+            key: section[key]
+            for key in ("status", "reason", "collected_at", "requests")
+            if key in section
+        }
+    return collection
+
+
+def _snapshot_metadata(snapshot: dict[str, Any], snapshot_file: str | None) -> dict[str, Any]:
+    settings = snapshot.get("settings") or {}
+    metadata = {
+        "file": snapshot_file,
+        "created_at": snapshot["created_at"],
+        "tool": snapshot["tool"],
+        "settings_file": snapshot.get("settings_file"),
+        "workspace": settings.get("workspace"),
+        "attested_by": settings.get("attested_by"),
+        "attested_at": settings.get("attested_at"),
+    }
+    return {key: value for key, value in metadata.items() if value is not None}
+
+
+def finding_as_dict(finding: Finding) -> dict[str, Any]:
+    rule = finding.rule
+    return {
+        "rule_id": rule.id,
+        "title": rule.title,
+        "section": rule.section,
+        "severity": rule.severity,
+        "status": finding.status,
+        "message": finding.message,
+        "basis": finding.basis,
+        "evidence": finding.evidence,
+        "provenance": [p.as_dict() for p in finding.provenance],
+        "missing": [
+            {"path": m.path, "reason": m.reason, "how_to_supply": m.how_to_supply}
+            for m in finding.missing
+        ],
+        "where": rule.where,
+        "rationale": rule.rationale,
+        "remediation": rule.remediation,
+        "references": list(rule.references),
+    }
+
+
+def build_results(
+    findings: list[Finding],
+    snapshot: dict[str, Any],
+    *,
+    generated_at: datetime,
+    snapshot_file: str | None = None,
+    profile: str = "audit",
+    fail_on: str = "high",
+) -> dict[str, Any]:
+    """The results of one audit, ready to render or to dump as report.json."""
+    used_sections = {f.rule.section for f in findings}
+    return {
+        "schema_version": RESULTS_SCHEMA_VERSION,
+        "tool": {"name": TOOL_NAME, "version": __version__},
+        "generated_at": timestamp(generated_at),
+        "profile": profile,
+        "fail_on": fail_on,
+        "snapshot": _snapshot_metadata(snapshot, snapshot_file),
+        "summary": _summary(findings),
+        "collection": _collection(snapshot),
+        "sections": [
+            {"key": s.key, "title": s.title, "where": s.where}
+            for s in SECTIONS
+            if s.key in used_sections
+        ],
+        "findings": [finding_as_dict(f) for f in findings],
+    }
