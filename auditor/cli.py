@@ -312,6 +312,33 @@ def _describe_rule(rule: Rule, params: dict[str, Any]) -> str:
 
 
 @cli.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("settings.yaml"), show_default=True,
+              help="The settings file to write; an existing one supplies the defaults.")
+@click.option("--from", "source", type=click.Path(path_type=Path, dir_okay=False),
+              help="Validate and normalise this settings file without asking anything.")
+def capture(output: Path, source: Path | None) -> None:
+    """Walk through the Salesforce app's settings in Intercom and write a settings file."""
+    from datetime import date
+
+    from auditor.capture import dump_settings, interview
+    from auditor.documents import parse_document
+    from auditor.settings import check_settings
+
+    if source is not None:
+        settings = load_settings(source)
+    else:
+        existing = load_settings(output) if output.exists() else None
+        click.echo("Open Intercom > Settings > Integrations > Salesforce and answer what each "
+                   "setting shows. Press Enter to keep the value in brackets.")
+        settings = interview({r.id: r for r in load_rules()}, existing, date.today())
+    text = dump_settings(settings)
+    check_settings(parse_document(text, str(output)))  # what is written always validates
+    write_atomically(output, text)
+    click.echo(f"wrote {output}")
+
+
+@cli.command()
 @click.argument("name", type=click.Choice(["settings", "snapshot", "rule"]))
 def schema(name: str) -> None:
     """Print the JSON Schema of the settings file, the snapshot or a rule file."""

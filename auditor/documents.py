@@ -221,7 +221,10 @@ def validate_document(doc: Document, schema_name: str, *, at: JsonPath = ()) -> 
     if not errors:
         return
     error = best_match(errors, key=_relevance)
-    path = (*at, *error.absolute_path)
+    path: JsonPath = (*at, *error.absolute_path)
+    if error.validator == "additionalProperties":
+        # Point at the unknown key itself, so the line given is the one to fix.
+        path = (*path, _unknown_keys(error)[0])
     problem = describe_violation(error)
     others = len(errors) - 1
     if others:
@@ -247,15 +250,20 @@ def _expected_type(schema_type: Any) -> str:
     return " or ".join(names.get(t, t) for t in types)
 
 
+def _unknown_keys(error: ValidationError) -> list[str]:
+    """The keys an additionalProperties error is about, in a stable order."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    instance: dict[str, Any] = error.instance  # type: ignore[assignment]
+    return sorted(set(instance) - set(schema.get("properties", {})))
+
+
 def describe_violation(error: ValidationError) -> str:
     """Say in plain words what was expected where the document went wrong."""
     schema = error.schema if isinstance(error.schema, dict) else {}
     match error.validator:
         case "additionalProperties":
             known = sorted(schema.get("properties", {}))
-            instance: dict[str, Any] = error.instance  # type: ignore[assignment]
-            unknown = sorted(set(instance) - set(known))
-            key = unknown[0]
+            key = _unknown_keys(error)[0]
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
             hint = f" Did you mean '{close[0]}'?" if close else ""
             return f"unknown key '{key}'.{hint} Expected one of: {', '.join(known)}."

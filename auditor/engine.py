@@ -49,14 +49,17 @@ def _holds(schema: dict[str, Any], values: dict[str, Any], params: dict[str, Any
     return bool(jsonschema.Draft202012Validator(_with_params(schema, params)).is_valid(values))
 
 
-def _not_applicable(rule: Rule, values: dict[str, Any], params: dict[str, Any]) -> bool:
+def _not_applicable(
+    rule: Rule, values: dict[str, Any], found: set[str], params: dict[str, Any]
+) -> bool:
     # The condition only speaks about values that were found: a schema over a missing
-    # value would hold vacuously and hide an unknown behind not_applicable.
+    # value (or over the default standing in for one) would hold vacuously and hide an
+    # unknown behind not_applicable.
     schema = rule.not_applicable_when
     if schema is None:
         return False
     needed = schema.get("properties", {}).keys()
-    return all(name in values for name in needed) and _holds(schema, values, params)
+    return all(name in found for name in needed) and _holds(schema, values, params)
 
 
 def _unknown_message(missing: Iterable[Missing]) -> str:
@@ -71,12 +74,14 @@ def evaluate_rule(
     show_emails: bool = False,
 ) -> Finding:
     values: dict[str, Any] = {}
+    found: set[str] = set()
     provenance: list[Provenance] = []
     missing: list[Missing] = []
     for name, read in rule.reads.items():
         result = lookup(snapshot, read.path)
         if isinstance(result, Found):
             values[name] = result.value
+            found.add(name)
             provenance.append(result.provenance)
         elif read.optional or read.has_default:
             values[name] = read.default
@@ -91,7 +96,7 @@ def evaluate_rule(
         return Finding(rule, status, message, evidence, tuple(provenance), tuple(missing))
 
     variables = {**values, "params": params}
-    if _not_applicable(rule, values, params):
+    if _not_applicable(rule, values, found, params):
         return finding("not_applicable", render_message(rule.messages["not_applicable"], variables))
     if missing:
         return finding("unknown", _unknown_message(missing))

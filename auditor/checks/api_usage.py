@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from math import floor
+
 from auditor.checks.base import CheckInput, Outcome
 
 
@@ -9,7 +12,9 @@ def limit_within_org_allowance(check: CheckInput) -> Outcome:
     limit: int = check.values["limit"]
     daily_max: int = check.values["daily_max"]
     share: float = check.params["max_share"]
-    ceiling = int(daily_max * share)
+    # In decimal: 0.29 * 100000 is 28999.999... in binary floating point, which would
+    # fail a limit of exactly 29,000.
+    ceiling = floor(Decimal(str(share)) * daily_max)
     evidence = {"limit": limit, "daily_api_requests_max": daily_max, "max_share": share,
                 "ceiling": ceiling}
     if limit <= ceiling:

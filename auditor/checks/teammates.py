@@ -15,7 +15,8 @@ def teammates_mapped(check: CheckInput) -> Outcome:
     if not seated:
         return Outcome("not_applicable", "No Intercom teammate has an inbox seat.")
     usernames = {u["username"].lower() for u in sf_users}
-    emails = {u["email"].lower() for u in sf_users if u.get("email")} | usernames
+    # Teammates match by email; a username that looks like an email is not one.
+    emails = {u["email"].lower() for u in sf_users if u.get("email")}
     mapped_to = {m["intercom_email"].lower(): m["salesforce_username"].lower() for m in mappings}
     unmapped = []
     for teammate in seated:

@@ -1,0 +1,178 @@
+"""One Intercom REST client: counting, retries, rate limits and Intercom's error bodies.
+
+Every answer becomes either parsed JSON or one of two exceptions whose messages are safe
+to store and show: TokenRejected (401, nothing else will work either) and ItemUnavailable
+(this one piece of evidence could not be read, with Intercom's code and message).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from auditor.collectors import RequestCounter
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class TokenRejected(Exception):
+    """Intercom answered 401: the token is wrong, revoked, or for another region."""
+
+
+class ItemUnavailable(Exception):
+    """One piece of evidence could not be read; `reason` names the request and the answer."""
+
+    def __init__(self, reason: str, *, unreachable: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        # True when no HTTP answer came back at all (connection refused, reset, timeout).
+        self.unreachable = unreachable
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_wait: float  # longest total wait on 429s for one request (--max-wait)
+    timeout: float  # seconds per request (--timeout); here only to word messages
+    attempts: int = 3  # tries per request on 5xx and connection failures
+    rate_limited_attempts: int = 5  # tries per request on 429, within max_wait
+    backoff: float = 0.5  # first wait after a 5xx or connection failure; doubles
+
+
+class IntercomClient:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        token: str,
+        policy: RetryPolicy,
+        on_request: RequestCounter,
+        sleep: Sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._http = http
+        self._token = token
+        self._policy = policy
+        self._on_request = on_request
+        self._sleep = sleep
+        self._clock = clock
+        self.requests = 0
+
+    async def get(self, path: str, params: dict[str, str | int]) -> dict[str, Any]:
+        return await self._send("GET", path, params=params)
+
+    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._send("POST", path, body=body)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str | int] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        what = f"{method} {path}"
+        failures = rate_limited = 0
+        waited = 0.0
+        while True:
+            self.requests += 1
+            self._on_request()
+            try:
+                response = await self._http.request(method, path, params=params, json=body)
+            except httpx.TransportError as error:
+                failures += 1
+                problem = self._describe(error)
+                if failures >= self._policy.attempts:
+                    raise ItemUnavailable(
+                        f"{what}: {problem}, {failures} times", unreachable=True
+                    ) from None
+                await self._retry_after(what, problem, self._backoff(failures))
+                continue
+            status = response.status_code
+            if status == 429:
+                rate_limited += 1
+                delay = self._rate_limit_delay(response)
+                if (
+                    waited + delay > self._policy.max_wait
+                    or rate_limited >= self._policy.rate_limited_attempts
+                ):
+                    raise ItemUnavailable(
+                        f"{what}: {self._error_text(response)}; Intercom asked to wait "
+                        f"{delay:.0f} s more, past the {self._policy.max_wait:.0f} s allowed "
+                        "by --max-wait"
+                    )
+                waited += delay
+                await self._retry_after(what, "429 rate limited", delay)
+                continue
+            if status >= 500:
+                failures += 1
+                if failures >= self._policy.attempts:
+                    raise ItemUnavailable(
+                        f"{what}: {self._error_text(response)}, {failures} times"
+                    )
+                await self._retry_after(what, str(status), self._backoff(failures))
+                continue
+            if status == 401:
+                raise TokenRejected(self._error_text(response))
+            if response.is_error:
+                raise ItemUnavailable(f"{what}: {self._error_text(response)}")
+            return self._json(what, response)
+
+    async def _retry_after(self, what: str, problem: str, delay: float) -> None:
+        log.info("Intercom %s: %s; retrying in %.1f s", what, problem, delay)
+        await self._sleep(delay)
+
+    def _backoff(self, failures: int) -> float:
+        return float(self._policy.backoff * 2 ** (failures - 1))
+
+    def _rate_limit_delay(self, response: httpx.Response) -> float:
+        """Seconds to wait, from Retry-After or else X-RateLimit-Reset (epoch seconds)."""
+        for header, to_delay in (
+            ("Retry-After", float),
+            ("X-RateLimit-Reset", lambda value: float(value) - self._clock()),
+        ):
+            value = response.headers.get(header)
+            if value is None:
+                continue
+            try:
+                # At least a moment: a reset already past means the window just rolled.
+                return max(to_delay(value), 0.5)
+            except ValueError:
+                continue
+        return self._policy.backoff
+
+    def _describe(self, error: httpx.TransportError) -> str:
+        if isinstance(error, httpx.TimeoutException):
+            return f"no answer within {self._policy.timeout:g} s"
+        kind = "could not connect" if isinstance(error, httpx.ConnectError) else "connection lost"
+        return self._scrub(f"{kind} ({error or type(error).__name__})")
+
+    def _error_text(self, response: httpx.Response) -> str:
+        """`403 forbidden: message` from Intercom's error.list body, or the bare status."""
+        try:
+            errors = response.json().get("errors") or []
+            first = errors[0]
+            detail = f"{first['code']}: {first.get('message') or 'no message'}"
+        except (ValueError, AttributeError, LookupError, TypeError):
+            detail = response.reason_phrase or "no error body"
+        return self._scrub(f"{response.status_code} {detail}")
+
+    def _json(self, what: str, response: httpx.Response) -> dict[str, Any]:
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise ItemUnavailable(f"{what}: {response.status_code} answer was not a JSON object")
+        return data
+
+    def _scrub(self, text: str) -> str:
+        # Messages quote text from the network; make sure the token can never ride along.
+        return text.replace(self._token, "[token]")
