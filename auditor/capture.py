@@ -68,7 +68,7 @@ class Records:
             if click.confirm(f"  Keep these {self.noun}s as they are?", default=True):
                 return existing
         click.echo(f"  Enter one {self.noun} at a time; leave the first field empty to finish.")
-        records = []
+        records: list[dict[str, Any]] = []
         while True:
             first_key, first_prompt, _ = self.fields[0]
             first = click.prompt(f"  {first_prompt}", default="", show_default=False).strip()
@@ -149,13 +149,13 @@ def interview(rules: dict[str, Rule], existing: dict[str, Any] | None,
               today: date) -> dict[str, Any]:
     """Ask every question and return settings; values from `existing` are the defaults,
     and whatever the interview does not ask about is kept."""
-    settings = copy.deepcopy(existing) if existing else {"settings_version": 1}
+    settings: dict[str, Any] = copy.deepcopy(existing) if existing else {"settings_version": 1}
     settings["workspace"] = click.prompt("Workspace (a label for the report)",
                                          default=settings.get("workspace") or None)
     settings["attested_by"] = click.prompt("Your name or email (who read the settings)",
                                            default=settings.get("attested_by") or None)
     settings["attested_at"] = today.isoformat()
-    app = settings.setdefault("intercom_salesforce_app", {})
+    app: dict[str, Any] = settings.setdefault("intercom_salesforce_app", {})
     current_section = None
     for question in QUESTIONS:
         section, key = question.path
@@ -171,7 +171,8 @@ def interview(rules: dict[str, Rule], existing: dict[str, Any] | None,
 
 def normalise(settings: dict[str, Any]) -> dict[str, Any]:
     """The settings with keys in the schema's order, the way `capture` writes them."""
-    return _ordered(settings, load_schema("settings"))
+    ordered: dict[str, Any] = _ordered(settings, load_schema("settings"))
+    return ordered
 
 
 def _ordered(value: Any, schema: dict[str, Any]) -> Any:

@@ -86,7 +86,11 @@ def _record_lines(node: yaml.Node, path: JsonPath, lines: dict[JsonPath, int]) -
 
 
 def _yaml_data(text: str, file: str) -> Any:
-    loader = _PlainLoader(text)
+    try:
+        # The reader already rejects characters YAML does not allow (a NUL, say).
+        loader = _PlainLoader(text)
+    except yaml.YAMLError as exc:
+        raise InputError(f"this is not valid YAML: {exc}.", file=file) from None
     try:
         node = loader.get_single_node()
         return None if node is None else _construct(loader, node, file)
@@ -147,9 +151,37 @@ def parse_document(text: str, file: str) -> Document:
             ) from None
         except ValueError as exc:
             raise InputError(f"{exc}.", file=file) from None
+        except RecursionError:
+            raise InputError(_TOO_DEEP, file=file) from None
     else:
-        data = _yaml_data(text, file)
+        try:
+            data = _yaml_data(text, file)
+        except RecursionError:
+            raise InputError(_TOO_DEEP + " (or an alias refers to itself)", file=file) from None
+    if _depth(data) > MAX_DEPTH:
+        raise InputError(_TOO_DEEP, file=file)
     return Document(data=data, file=file, text=text)
+
+
+# No settings, snapshot or rule document comes close; deeper input is garbage, and would
+# only reach Python's recursion limit somewhere less helpful.
+MAX_DEPTH = 64
+_TOO_DEEP = f"lists and mappings are nested more than {MAX_DEPTH} levels deep"
+
+
+def _depth(data: Any) -> int:
+    deepest = 0
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+    return deepest
 
 
 def load_document(path: Path, what: str) -> Document:

@@ -12,7 +12,7 @@ from auditor.errors import InputError
 
 def write_atomically(path: Path, text: str) -> None:
     """Write text to path through a temporary file in the same folder and a rename."""
-    if path.is_symlink() or path.exists() and not path.is_file():
+    if path.is_symlink() or (path.exists() and not path.is_file()):
         # A rename would replace the device, pipe or link itself, not write through it.
         raise InputError("expected a regular file to write to; this is a folder, a link or "
                          "a device.", file=str(path))

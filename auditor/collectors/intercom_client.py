@@ -7,6 +7,7 @@ to store and show: TokenRejected (401, nothing else will work either) and ItemUn
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -99,14 +100,15 @@ class IntercomClient:
             if status == 429:
                 rate_limited += 1
                 delay = self._rate_limit_delay(response)
-                if (
-                    waited + delay > self._policy.max_wait
-                    or rate_limited >= self._policy.rate_limited_attempts
-                ):
+                if waited + delay > self._policy.max_wait:
                     raise ItemUnavailable(
                         f"{what}: {self._error_text(response)}; Intercom asked to wait "
-                        f"{delay:.0f} s more, past the {self._policy.max_wait:.0f} s allowed "
+                        f"{delay:.0f} s more, past the {self._policy.max_wait:g} s allowed "
                         "by --max-wait"
+                    )
+                if rate_limited >= self._policy.rate_limited_attempts:
+                    raise ItemUnavailable(
+                        f"{what}: {self._error_text(response)}, {rate_limited} times"
                     )
                 waited += delay
                 await self._retry_after(what, "429 rate limited", delay)
@@ -176,3 +178,18 @@ class IntercomClient:
     def _scrub(self, text: str) -> str:
         # Messages quote text from the network; make sure the token can never ride along.
         return text.replace(self._token, "[token]")
+
+
+async def gather_all(*steps: Awaitable[Any]) -> list[Any]:
+    """Run steps concurrently; when any fails, raise the most telling failure.
+
+    Unlike plain gather, every step finishes first (no request is left dangling), and a
+    rejected token wins over an item's own failure because it ends the whole source.
+    """
+    results = await asyncio.gather(*steps, return_exceptions=True)
+    failures = [result for result in results if isinstance(result, BaseException)]
+    for kind in (TokenRejected, ItemUnavailable, BaseException):
+        for failure in failures:
+            if isinstance(failure, kind):
+                raise failure
+    return results

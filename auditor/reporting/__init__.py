@@ -2,41 +2,92 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from functools import cache
+from importlib import resources
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 from tabulate import tabulate
 
-from auditor.reporting.filters import FILTERS
+from auditor.catalogue import SEVERITIES
+from auditor.reporting.filters import FILTERS, TESTS, md
 
 FORMATS = {"html": "report.html", "md": "report.md", "json": "report.json"}
 
+STATUS_LABELS = {
+    "pass": "Pass",
+    "fail": "Fail",
+    "unknown": "Unknown",
+    "not_applicable": "Not applicable",
+    "waived": "Waived",
+}
+SOURCE_LABELS = {"salesforce": "Salesforce", "intercom": "Intercom", "settings": "settings file"}
+
+
+def _is_html(name: str | None) -> bool:
+    # Fail closed: anything that is not known to be Markdown or JSON is escaped as HTML.
+    # (select_autoescape(["html"]) would miss "audit.html.j2", which ends in ".j2".)
+    return name is None or not name.endswith((".md.j2", ".json.j2"))
+
+
+def _md_finalize(value: Any) -> Any:
+    # Markdown's autoescape: every {{ value }} goes through `md` unless a filter already
+    # made it safe (md, md_code, md_json_block).
+    return md(value)
+
 
 @cache
-def _environment() -> Environment:
+def _environment(kind: str) -> Environment:
+    """One environment per escaping regime: "html", "md" or "plain" (JSON)."""
+    options: dict[str, Any] = {}
+    if kind == "md":
+        options["finalize"] = _md_finalize
     env = Environment(
         loader=PackageLoader("auditor.reporting", "templates"),
-        # Every value from a settings file or an API is escaped in HTML; Markdown
-        # templates escape through the `md` filter instead.
-        autoescape=select_autoescape(["html"], default_for_string=False, default=False),
+        autoescape=_is_html if kind == "html" else False,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        **options,
     )
     env.filters.update(FILTERS)
+    env.tests.update(TESTS)
+    env.globals.update(
+        status_labels=STATUS_LABELS,
+        source_labels=SOURCE_LABELS,
+        severities=SEVERITIES,
+    )
     return env
+
+
+@cache
+def _stylesheet() -> tuple[Markup, str]:
+    """The reports' CSS and its CSP hash: only this exact stylesheet may apply."""
+    css = resources.files("auditor.reporting").joinpath("templates/report.css")
+    text = css.read_text(encoding="utf-8")
+    digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+    return Markup(text), f"'sha256-{digest}'"
 
 
 def render(results: dict[str, Any], fmt: str) -> str:
     """Render the results in one of FORMATS, using the template of the results' profile."""
-    template = "report.json.j2" if fmt == "json" else f"{results['profile']}.{fmt}.j2"
-    return _environment().get_template(template).render(results=results)
+    if fmt == "json":
+        return _environment("plain").get_template("report.json.j2").render(results=results)
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    template = f"{results['profile']}.{fmt}.j2"
+    context: dict[str, Any] = {"results": results}
+    if fmt == "html":
+        context["stylesheet"], context["style_hash"] = _stylesheet()
+    return _environment(fmt).get_template(template).render(**context)
 
 
 STATUS_ORDER = {"fail": 0, "unknown": 1, "waived": 2, "not_applicable": 3, "pass": 4}
-SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+SEVERITY_ORDER = {severity: index for index, severity in enumerate(SEVERITIES)}
 
 
 def render_summary_table(results: dict[str, Any], width: int = 72) -> str:

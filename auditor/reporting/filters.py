@@ -1,23 +1,170 @@
-"""Template filters shared by the reporters."""
+"""Template filters shared by the reporters.
+
+Every value in a report may come from a settings file or an API, so each output
+format has one escaping function that the environment applies by default: HTML uses
+jinja2's autoescape; Markdown uses `md` below (see reporting/__init__.py).
+"""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+from markupsafe import Markup, escape
 
 
-def md(value: Any) -> str:
-    """Text safe inside GitHub-flavoured Markdown: no markup, no HTML, no table breaks."""
-    text = " ".join(str(value).split())
-    return _MD_SPECIAL.sub(r"\\\1", text)
+class MdSafe(str):
+    """Text already safe to place in Markdown; the Markdown environment leaves it as is."""
+
+
+# Characters that are markup anywhere in GitHub-flavoured Markdown, or in the raw HTML
+# a Markdown file may hold (<details>). Numeric references are used rather than
+# backslash escapes because they mean the same inside an HTML block and in a table cell,
+# and a reference is always literal text, never markup.
+_MD_ALWAYS = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    "|": "&#124;",  # a table cell separator, even inside a code span
+    "\\": "&#92;",
+    "`": "&#96;",
+    "*": "&#42;",
+    "[": "&#91;",  # with ] : links, images, footnotes, task boxes
+    "]": "&#93;",
+    "~": "&#126;",
+    "$": "&#36;",  # GitHub renders $...$ as maths
+}
+_MD_TOKEN = re.compile(
+    r"""
+      (?P<always>[&<>|\\`*\[\]~$])
+    | (?<![0-9A-Za-z])_ | _(?![0-9A-Za-z])           # emphasis; intraword _ is inert in GFM
+    | (?P<scheme>:)(?=//)                             # http://... would be autolinked
+    | (?<=[wW]{3})(?P<www>\.)                         # and so would www.example
+    | (?P<ping>(?<!\w)[@#])(?=\w)                     # @mentions and #123 references
+    """,
+    re.VERBOSE,
+)
+# Block markup only counts at the start of a line, which a value is whenever a template
+# puts it first: headings, list items, setext underlines, ordered lists.
+_MD_LINE_START = re.compile(r"^(?:[#+\-=]|\d+[.)])")
+
+
+def _md_token(match: re.Match[str]) -> str:
+    char = match.group(0)
+    if match.group("always"):
+        return _MD_ALWAYS[char]
+    if match.group("ping"):
+        # A word joiner keeps @team from notifying anyone, invisibly.
+        return char + "\u2060"
+    return f"&#{ord(char)};"
+
+
+def md(value: Any) -> MdSafe:
+    """Text safe inside GitHub-flavoured Markdown: one line, no markup, no HTML, no links.
+
+    Safe in a paragraph, a list item, a table cell and inside <summary>; not meant for
+    HTML attribute values. Email addresses may still be shown as mailto links by GitHub.
+    """
+    if isinstance(value, MdSafe):
+        return value
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in str(value)).split())
+    text = _MD_TOKEN.sub(_md_token, text)
+    start = _MD_LINE_START.match(text)
+    if start:
+        lead = start.group(0)
+        text = lead[:-1] + f"&#{ord(lead[-1])};" + text[len(lead) :]
+    return MdSafe(text)
+
+
+_CODE_SAFE = re.compile(r"^[\w.\-/:@ ]+$")
+
+
+def md_code(value: Any) -> MdSafe:
+    """An identifier as a Markdown code span, when it holds nothing a code span can't."""
+    text = str(value)
+    return MdSafe(f"`{text}`") if _CODE_SAFE.match(text) else md(text)
+
+
+def md_json_block(value: Any) -> MdSafe:
+    """A fenced JSON code block. Indented JSON never starts a line with a backtick, so
+    no value can close the fence."""
+    return MdSafe(f"```json\n{pretty_json(value)}\n```")
 
 
 def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-FILTERS: dict[str, Callable[..., Any]] = {"md": md, "pretty_json": pretty_json}
+def when(value: Any) -> str:
+    """A timestamp as `2026-11-21 09:28 UTC`; a date, or anything unparseable, as given."""
+    text = str(value)
+    if "T" not in text:
+        return text
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        return moment.strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def label(key: Any) -> str:
+    """An evidence key as a label: `daily_api_requests_max` -> `Daily api requests max`."""
+    text = str(key).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def scalar(value: Any) -> str:
+    """A JSON scalar the way the settings file and report.json spell it."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    return str(value)
+
+
+def html_code_spans(value: Any) -> Markup:
+    """Escaped text whose `backticked` parts become <code>: messages name settings that way."""
+    escaped = str(escape(str(value)))
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped))
+
+
+def is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def is_records(value: Any) -> bool:
+    """A non-empty list of flat objects, shown as a table rather than as JSON."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(
+            isinstance(item, Mapping) and all(is_scalar(v) for v in item.values())
+            for item in value
+        )
+    )
+
+
+def columns(records: list[Mapping[str, Any]]) -> list[str]:
+    """Every key of a list of objects, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for record in records:
+        seen.update(dict.fromkeys(record))
+    return list(seen)
+
+
+FILTERS: dict[str, Callable[..., Any]] = {
+    "md": md,
+    "md_code": md_code,
+    "md_json_block": md_json_block,
+    "pretty_json": pretty_json,
+    "when": when,
+    "label": label,
+    "scalar": scalar,
+    "code_spans": html_code_spans,
+    "columns": columns,
+}
+
+TESTS: dict[str, Callable[..., bool]] = {"scalar_value": is_scalar, "records": is_records}
