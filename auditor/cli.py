@@ -13,6 +13,7 @@ import yaml
 
 from auditor import __version__
 from auditor.catalogue import SEVERITIES, Rule, load_rules, resolve_params
+from auditor.documents import SCHEMA_NAMES, load_schema
 from auditor.engine import evaluate
 from auditor.errors import InputError
 from auditor.files import write_all_atomically, write_atomically
@@ -339,10 +340,9 @@ def capture(output: Path, source: Path | None) -> None:
 
 
 @cli.command()
-@click.argument("name", type=click.Choice(["settings", "snapshot", "rule"]))
+@click.argument("name", type=click.Choice(SCHEMA_NAMES))
 def schema(name: str) -> None:
-    """Print the JSON Schema of the settings file, the snapshot or a rule file."""
-    from auditor.documents import load_schema
+    """Print the JSON Schema of the settings file, the snapshot, a rule file or report.json."""
 
     click.echo(json.dumps(load_schema(name), indent=2))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -89,8 +90,10 @@ def _yaml_data(text: str, file: str) -> Any:
     try:
         # The reader already rejects characters YAML does not allow (a NUL, say).
         loader = _PlainLoader(text)
-    except yaml.YAMLError as exc:
-        raise InputError(f"this is not valid YAML: {exc}.", file=file) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise InputError(f"this is not valid YAML: it holds a {exc.reason} "
+                         f"(#x{exc.character:04x}).", file=file, line=line) from None
     try:
         node = loader.get_single_node()
         return None if node is None else _construct(loader, node, file)
@@ -152,21 +155,22 @@ def parse_document(text: str, file: str) -> Document:
         except ValueError as exc:
             raise InputError(f"{exc}.", file=file) from None
         except RecursionError:
-            raise InputError(_TOO_DEEP, file=file) from None
+            raise InputError(f"{_TOO_DEEP}.", file=file) from None
     else:
         try:
             data = _yaml_data(text, file)
         except RecursionError:
-            raise InputError(_TOO_DEEP + " (or an alias refers to itself)", file=file) from None
+            raise InputError(f"{_TOO_DEEP}, or an alias refers to itself.", file=file) from None
     if _depth(data) > MAX_DEPTH:
-        raise InputError(_TOO_DEEP, file=file)
+        raise InputError(f"{_TOO_DEEP}.", file=file)
     return Document(data=data, file=file, text=text)
 
 
 # No settings, snapshot or rule document comes close; deeper input is garbage, and would
 # only reach Python's recursion limit somewhere less helpful.
 MAX_DEPTH = 64
-_TOO_DEEP = f"lists and mappings are nested more than {MAX_DEPTH} levels deep"
+_TOO_DEEP = (f"this is not a settings, snapshot or rule document: its lists and mappings are "
+             f"nested more than {MAX_DEPTH} levels deep")
 
 
 def _depth(data: Any) -> int:
@@ -201,7 +205,7 @@ def load_document(path: Path, what: str) -> Document:
 
 # --- schemas -------------------------------------------------------------------------
 
-SCHEMA_NAMES = ("settings", "snapshot", "rule")
+SCHEMA_NAMES = ("settings", "snapshot", "rule", "report")
 
 
 @cache
@@ -225,7 +229,10 @@ _FORMATS = jsonschema.FormatChecker(formats=())
 
 @_FORMATS.checks("date", raises=ValueError)
 def _is_date(value: object) -> bool:
-    return not isinstance(value, str) or (bool(date.fromisoformat(value)) and len(value) == 10)
+    # fromisoformat alone would also take 20261118 and the week date 2026-W47-1.
+    if not isinstance(value, str):
+        return True
+    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)) and bool(date.fromisoformat(value))
 
 
 @_FORMATS.checks("date-time", raises=ValueError)

@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 
 from auditor.catalogue import load_rules
 from auditor.cli import cli
+from auditor.documents import validator_for
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 REPORTS = ("report.html", "report.md", "report.json")
@@ -33,6 +34,7 @@ def test_demo_writes_all_three_reports(tmp_path: Path) -> None:
     assert f"Open {tmp_path / 'report.html'}" in result.output
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["summary"]["by_status"]["fail"] > 0
+    assert validator_for("report").is_valid(report)
 
 
 @pytest.mark.parametrize(
@@ -173,7 +175,7 @@ def test_rules_lists_every_rule_and_shows_one() -> None:
     assert missing.exit_code == 2
 
 
-@pytest.mark.parametrize("name", ["settings", "snapshot", "rule"])
+@pytest.mark.parametrize("name", ["settings", "snapshot", "rule", "report"])
 def test_schema_prints_a_json_schema(name: str) -> None:
     result = run("schema", name)
     schema = json.loads(result.output)
