@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 
 from auditor.checks import CHECKS
-from auditor.documents import Document, parse_document, validate_document
+from auditor.documents import Document, parse_document, quoted, validate_document
 from auditor.errors import InputError
 from auditor.messages import template_problem
 from auditor.sections import SECTION_BY_KEY, SECTION_ORDER
@@ -51,6 +51,27 @@ class Rule:
         return {name: spec["default"] for name, spec in self.parameters.items()}
 
 
+def with_params(schema: Any, params: dict[str, Any]) -> Any:
+    """Replace each {"$param": NAME} in a schema with that parameter's value."""
+    if isinstance(schema, dict):
+        if set(schema) == {"$param"}:
+            return params[schema["$param"]]
+        return {key: with_params(value, params) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [with_params(item, params) for item in schema]
+    return schema
+
+
+def _param_names(schema: Any) -> set[str]:
+    if isinstance(schema, dict):
+        if set(schema) == {"$param"}:
+            return {schema["$param"]}
+        return set().union(*(_param_names(value) for value in schema.values()))
+    if isinstance(schema, list):
+        return set().union(*(_param_names(item) for item in schema))
+    return set()
+
+
 def _read(spec: str | dict[str, Any]) -> Read:
     if isinstance(spec, str):
         return Read(spec)
@@ -69,7 +90,8 @@ def rule_from_document(doc: Document) -> Rule:
     data = doc.data
     if data["section"] not in SECTION_BY_KEY:
         raise doc.error(
-            f"unknown section '{data['section']}'; expected one of: {', '.join(SECTION_ORDER)}.",
+            f"unknown section {quoted(data['section'])}; expected one of: "
+            f"{', '.join(SECTION_ORDER)}.",
             ("section",),
         )
     if "check" in data and data["check"] not in CHECKS:
@@ -84,9 +106,19 @@ def rule_from_document(doc: Document) -> Rule:
                 f"the default does not satisfy the parameter's schema: {problem}.",
                 ("parameters", name, "default"),
             )
+    defaults = {name: spec["default"] for name, spec in data.get("parameters", {}).items()}
     for key in ("expect", "not_applicable_when"):
         if key in data:
-            _check_schema(doc, data[key], key)
+            unknown = sorted(_param_names(data[key]) - set(defaults))
+            if unknown:
+                raise doc.error(
+                    f"{{$param: {unknown[0]}}} names no parameter of this rule; its "
+                    f"parameters: {', '.join(defaults) or 'none'}.",
+                    (key,),
+                )
+            # Checked with the defaults in place: {$param: NAME} may stand where only a
+            # number is allowed (maximum: {$param: cap}).
+            _check_schema(doc, with_params(data[key], defaults), key)
     _check_messages(doc, data)
     return Rule(
         id=data["id"],

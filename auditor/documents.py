@@ -20,7 +20,7 @@ from typing import Any
 
 import jsonschema
 import yaml
-from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 
 from auditor.errors import InputError
@@ -28,10 +28,19 @@ from auditor.errors import InputError
 JsonPath = tuple[str | int, ...]
 
 
+def quoted(text: str) -> str:
+    """'text' for a message, with line breaks and other control characters escaped,
+    so a key or value from the user cannot break the message's single paragraph."""
+    return "'" + (text if text.isprintable() else json.dumps(text)[1:-1]) + "'"
+
+
 def format_path(path: Iterable[str | int]) -> str:
     text = "$"
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if part.isprintable() else f"[{json.dumps(part)}]"
     return text
 
 
@@ -91,9 +100,9 @@ def _yaml_data(text: str, file: str) -> Any:
         # The reader already rejects characters YAML does not allow (a NUL, say).
         loader = _PlainLoader(text)
     except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
-        raise InputError(f"this is not valid YAML: it holds a {exc.reason} "
-                         f"(#x{exc.character:04x}).", file=file, line=line) from None
+        raise InputError(f"this is not valid YAML: it holds a character YAML does not allow "
+                         f"(#x{exc.character:04x}).", file=file,
+                         line=text.count("\n", 0, exc.position) + 1) from None
     try:
         node = loader.get_single_node()
         return None if node is None else _construct(loader, node, file)
@@ -120,7 +129,7 @@ def _construct(loader: _PlainLoader, node: yaml.Node, file: str) -> Any:
                 raise InputError(f"keys must be text, found {key!r}.", file=file, line=line)
             if key in result:
                 raise InputError(
-                    f"the key '{key}' appears twice in the same mapping; keep one.",
+                    f"the key {quoted(key)} appears twice in the same mapping; keep one.",
                     file=file,
                     line=line,
                 )
@@ -135,7 +144,7 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise ValueError(f"the key '{key}' appears twice in the same object; keep one")
+            raise ValueError(f"the key {quoted(key)} appears twice in the same object; keep one")
         result[key] = value
     return result
 
@@ -259,7 +268,7 @@ def validate_document(doc: Document, schema_name: str, *, at: JsonPath = ()) -> 
     errors = list(validator_for(schema_name).iter_errors(instance))
     if not errors:
         return
-    error = best_match(errors, key=_relevance)
+    error = _most_relevant(errors)
     path: JsonPath = (*at, *error.absolute_path)
     if error.validator == "additionalProperties":
         # Point at the unknown key itself, so the line given is the one to fix.
@@ -274,6 +283,48 @@ def validate_document(doc: Document, schema_name: str, *, at: JsonPath = ()) -> 
 def _relevance(error: ValidationError) -> tuple[int, int]:
     # Prefer the deepest error: it points at the value the user has to change.
     return (len(error.absolute_path), -len(error.context or []))
+
+
+def _most_relevant(errors: list[ValidationError]) -> ValidationError:
+    """The deepest error; inside a oneOf, the deepest of the branch the user meant."""
+    best = max(errors, key=_relevance)
+    while best.validator in ("oneOf", "anyOf") and best.context:
+        branch = _intended_branch(best)
+        if branch is None:
+            break
+        best = max(branch, key=_relevance)
+    return best
+
+
+def _intended_branch(error: ValidationError) -> list[ValidationError] | None:
+    """The errors of the one alternative of a oneOf the value was evidently meant to be,
+    or None when that is not clear (the oneOf's own message then says what is allowed).
+
+    Without this, a mistake deep inside a snapshot's source section would be reported
+    as "does not have any of the shapes allowed" against the whole section.
+    """
+    depth = len(error.absolute_path)
+    branches: dict[Any, list[ValidationError]] = {}
+    for sub in error.context or []:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    candidates = list(branches.values())
+    # Rule out the alternatives whose JSON type the value does not even have (an object
+    # where null is allowed), then those whose discriminating key (a source's "status")
+    # has another value; unless that rules out all of them.
+    for validators, at_depth in ((("type",), depth), (("const", "enum"), depth + 1)):
+        candidates = [
+            errs for errs in candidates
+            if not any(e.validator in validators and len(e.absolute_path) == at_depth
+                       for e in errs)
+        ] or candidates
+    if len(candidates) == 1:
+        return candidates[0]
+    reach = sorted(
+        (max(len(e.absolute_path) for e in errs), index) for index, errs in enumerate(candidates)
+    )
+    if reach[-1][0] == reach[-2][0]:
+        return None
+    return candidates[reach[-1][1]]
 
 
 def _shown(value: Any) -> str:
@@ -305,7 +356,7 @@ def describe_violation(error: ValidationError) -> str:
             key = _unknown_keys(error)[0]
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
             hint = f" Did you mean '{close[0]}'?" if close else ""
-            return f"unknown key '{key}'.{hint} Expected one of: {', '.join(known)}."
+            return f"unknown key {quoted(key)}.{hint} Expected one of: {', '.join(known)}."
         case "required":
             missing = str(error.message).split("'")[1] if "'" in error.message else error.message
             return f"the required key '{missing}' is missing."

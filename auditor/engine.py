@@ -8,7 +8,7 @@ from typing import Any
 
 import jsonschema
 
-from auditor.catalogue import Rule
+from auditor.catalogue import Rule, with_params
 from auditor.checks import CHECKS, CheckInput, Outcome
 from auditor.evidence import Found, Missing, Provenance, lookup
 from auditor.messages import render_message
@@ -34,19 +34,8 @@ class Finding:
         return "+".join(sorted(kinds))
 
 
-def _with_params(schema: Any, params: dict[str, Any]) -> Any:
-    """Replace each {"$param": NAME} in a schema with that parameter's value."""
-    if isinstance(schema, dict):
-        if set(schema) == {"$param"}:
-            return params[schema["$param"]]
-        return {key: _with_params(value, params) for key, value in schema.items()}
-    if isinstance(schema, list):
-        return [_with_params(item, params) for item in schema]
-    return schema
-
-
 def _holds(schema: dict[str, Any], values: dict[str, Any], params: dict[str, Any]) -> bool:
-    return bool(jsonschema.Draft202012Validator(_with_params(schema, params)).is_valid(values))
+    return bool(jsonschema.Draft202012Validator(with_params(schema, params)).is_valid(values))
 
 
 def _not_applicable(

@@ -49,7 +49,8 @@ class Missing:
     how_to_supply: str
 
     def describe(self) -> str:
-        return f"{self.reason[:1].upper()}{self.reason[1:]}. To supply it, {self.how_to_supply}."
+        reason = self.reason.rstrip(".")
+        return f"{reason[:1].upper()}{reason[1:]}. To supply it, {self.how_to_supply}."
 
 
 def lookup(snapshot: dict[str, Any], path: str) -> Found | Missing:

@@ -227,7 +227,7 @@ def test_wheel_ships_rules_templates_schemas_and_examples(tmp_path: Path) -> Non
     build = tmp_path / "src"
     shutil.copytree(repo, build, ignore=shutil.ignore_patterns(
         ".git", "reports", "*.egg-info", "build", "__pycache__", ".*_cache"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
                     "-q", "-w", str(tmp_path / "dist"), str(build)], check=True)
     wheel = next((tmp_path / "dist").glob("*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())

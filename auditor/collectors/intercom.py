@@ -76,8 +76,8 @@ async def _collect(
             message = _rejected(rejected, connection)
             raise SourceUnavailable(message, requests=client.requests) from None
     items = dict(zip(readers, results, strict=True))
-    if all(isinstance(item, ItemUnavailable) and item.unreachable for item in items.values()):
-        first = next(iter(items.values()))
+    if all(isinstance(item, _Missing) and item.error.unreachable for item in items.values()):
+        first = next(iter(items.values())).error
         raise SourceUnavailable(_unreachable(first, connection), requests=client.requests)
     section: dict[str, Any] = {
         "status": "collected",
@@ -87,7 +87,7 @@ async def _collect(
         "base_url": connection.base_url,
     }
     for name, item in items.items():
-        section[name] = unavailable(item.reason) if isinstance(item, ItemUnavailable) else item
+        section[name] = unavailable(item.error.reason) if isinstance(item, _Missing) else item
     return section
 
 
@@ -107,12 +107,19 @@ def _readers(
     }
 
 
+@dataclass(frozen=True)
+class _Missing:
+    """An item that could not be read; kept as a value so the other items still count."""
+
+    error: ItemUnavailable
+
+
 async def _item(reading: Awaitable[Any]) -> Any:
-    """The item's data, or the ItemUnavailable that explains why there is none."""
+    """The item's data, or _Missing with the reason there is none."""
     try:
         return await reading
-    except ItemUnavailable as missing:
-        return missing
+    except ItemUnavailable as error:
+        return _Missing(error)
 
 
 def _http_client(connection: Connection, timeout: float) -> httpx.AsyncClient:

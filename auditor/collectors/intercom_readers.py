@@ -35,6 +35,7 @@ ACTIVITY_PAGES_MAX = 20
 
 _NO_EMAIL = {"field": "email", "operator": "=", "value": None}
 
+
 def _role_is(role: str) -> dict[str, Any]:
     return {"field": "role", "operator": "=", "value": role}
 
@@ -149,14 +150,13 @@ async def read_app_events(client: IntercomClient, days: int, now: datetime) -> d
 
 def _app_event(entry: dict[str, Any]) -> dict[str, Any]:
     performer = entry.get("performed_by") or {}
-    metadata = entry.get("metadata") or {}
     return {
         "type": entry["activity_type"],
         "created_at": _moment(entry.get("created_at", 0)),
         "performed_by": _text(performer.get("email")) or _text(performer.get("name")),
-        # Intercom's description does not define the metadata of app package events;
-        # take the app's name where an answer carries one.
-        "app_name": _text(metadata.get("app_package_name")) or _text(metadata.get("name")),
+        # Intercom's description defines no metadata naming the app for these events;
+        # its own sentence about the event (which names the app) is kept instead.
+        "description": _text(entry.get("activity_description")),
     }
 
 

@@ -52,6 +52,11 @@ _MD_TOKEN = re.compile(
 _MD_LINE_START = re.compile(r"^(?:[#+\-=]|\d+[.)])")
 
 
+_CODE_CHARS = r"[\w.\-/:@= ]"
+_CODE_SPAN = re.compile(rf"`({_CODE_CHARS}+)`")
+_CODE_SAFE = re.compile(rf"^{_CODE_CHARS}+$")
+
+
 def _md_token(match: re.Match[str]) -> str:
     char = match.group(0)
     if match.group("always"):
@@ -71,15 +76,18 @@ def md(value: Any) -> MdSafe:
     if isinstance(value, MdSafe):
         return value
     text = " ".join("".join(ch if ch.isprintable() else " " for ch in str(value)).split())
-    text = _MD_TOKEN.sub(_md_token, text)
+    # Messages name settings and commands in backticks; those that are plain identifiers
+    # stay code spans (literal by definition), everything else is escaped.
+    parts = _CODE_SPAN.split(text)
+    text = "".join(
+        f"`{part}`" if index % 2 else _MD_TOKEN.sub(_md_token, part)
+        for index, part in enumerate(parts)
+    )
     start = _MD_LINE_START.match(text)
     if start:
         lead = start.group(0)
         text = lead[:-1] + f"&#{ord(lead[-1])};" + text[len(lead) :]
     return MdSafe(text)
-
-
-_CODE_SAFE = re.compile(r"^[\w.\-/:@ ]+$")
 
 
 def md_code(value: Any) -> MdSafe:
@@ -89,9 +97,13 @@ def md_code(value: Any) -> MdSafe:
 
 
 def md_json_block(value: Any) -> MdSafe:
-    """A fenced JSON code block. Indented JSON never starts a line with a backtick, so
-    no value can close the fence."""
-    return MdSafe(f"```json\n{pretty_json(value)}\n```")
+    """A fenced JSON code block. Indented JSON never starts a line with a backtick, so no
+    value can close the fence; and <, > and & (only ever inside JSON strings) are written
+    as JSON escapes, so even a renderer that missed the fence would find no HTML."""
+    text = pretty_json(value)
+    for char in "<>&":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return MdSafe(f"```json\n{text}\n```")
 
 
 def pretty_json(value: Any) -> str:
@@ -112,23 +124,50 @@ def when(value: Any) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def capfirst(value: Any) -> str:
+    # str methods on Markup keep it Markup, so escaped text is never escaped twice.
+    text = value if isinstance(value, str) else str(value)
+    return text[:1].upper() + text[1:]
+
+
+def sentence(value: Any) -> str:
+    """The text ending in a full stop, without doubling one it already has."""
+    text = (value if isinstance(value, str) else str(value)).rstrip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def label(key: Any) -> str:
     """An evidence key as a label: `daily_api_requests_max` -> `Daily api requests max`."""
     text = str(key).replace("_", " ")
     return text[:1].upper() + text[1:]
 
 
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
 def scalar(value: Any) -> str:
-    """A JSON scalar the way the settings file and report.json spell it."""
+    """A JSON scalar the way the settings file spells it; timestamps in the report's style;
+    a list of scalars (a table cell) joined by commas."""
+    if isinstance(value, list):
+        return ", ".join(scalar(item) for item in value) if value else "none"
     if value is None or isinstance(value, bool):
         return json.dumps(value)
+    if isinstance(value, str) and _TIMESTAMP.match(value):
+        return when(value)
     return str(value)
 
 
 def html_code_spans(value: Any) -> Markup:
     """Escaped text whose `backticked` parts become <code>: messages name settings that way."""
-    escaped = str(escape(str(value)))
-    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped))
+    # escape() leaves Markup (already safe) alone and escapes everything else.
+    escaped = str(escape(value))
+    return Markup(re.sub(r"`([^`<>]+)`", r"<code>\1</code>", escaped))
+
+
+def web_url(value: Any) -> str | None:
+    """The URL when it is an http(s) link; anything else (javascript:, data:) gets no href."""
+    text = str(value or "")
+    return text if re.match(r"https?://[^\s\"'<>]+$", text) else None
 
 
 def is_scalar(value: Any) -> bool:
@@ -136,12 +175,17 @@ def is_scalar(value: Any) -> bool:
 
 
 def is_records(value: Any) -> bool:
-    """A non-empty list of flat objects, shown as a table rather than as JSON."""
+    """A non-empty list of flat objects (values scalars or lists of them), shown as a table
+    rather than as JSON."""
     return (
         isinstance(value, list)
         and bool(value)
         and all(
-            isinstance(item, Mapping) and all(is_scalar(v) for v in item.values())
+            isinstance(item, Mapping)
+            and all(
+                is_scalar(v) or (isinstance(v, list) and all(is_scalar(i) for i in v))
+                for v in item.values()
+            )
             for item in value
         )
     )
@@ -162,9 +206,12 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "pretty_json": pretty_json,
     "when": when,
     "label": label,
+    "capfirst": capfirst,
+    "sentence": sentence,
     "scalar": scalar,
     "code_spans": html_code_spans,
     "columns": columns,
+    "web_url": web_url,
 }
 
 TESTS: dict[str, Callable[..., bool]] = {"scalar_value": is_scalar, "records": is_records}

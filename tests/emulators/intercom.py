@@ -277,7 +277,8 @@ def _matches(contact: Record, query: Any, depth: int) -> bool:
     if operator == "!=":
         return bool(actual != wanted)
     if operator in ("IN", "NIN") and isinstance(wanted, list):
-        return (actual in wanted) == (operator == "IN")
+        found = bool(actual in wanted)
+        return found if operator == "IN" else not found
     raise ApiError(400, "invalid_query", f"operator {operator!r} is not supported here")
 
 
@@ -348,6 +349,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # The collector opens its connections all at once; the default backlog of 5 makes
+    # the kernel drop the rest and the client retry a second later.
+    request_queue_size = 64
 
     def __init__(self, emulator: IntercomEmulator) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
@@ -366,7 +370,7 @@ def serve(
     server = _Server(emulator)
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     scheme = "https" if tls else "http"
     try:

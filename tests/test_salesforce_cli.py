@@ -1,0 +1,80 @@
+"""`auditor collect` and `auditor audit` against the Salesforce emulator, end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from auditor.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, cli
+from tests.salesforce_lab import SalesforceLab, assert_no_secret, schema_errors
+
+pytest_plugins = ("tests.salesforce_fixtures",)
+
+ITEMS = ("org", "api_allowance", "intercom_tokens", "integration_users", "active_users",
+         "case_record_types", "case_assignment_rules", "integration_activity", "leads",
+         "contacts", "installed_packages")
+
+
+@pytest.fixture
+def token_login(lab: SalesforceLab, monkeypatch: pytest.MonkeyPatch) -> SalesforceLab:
+    monkeypatch.setenv("SF_INSTANCE_URL", lab.emulator.base_url)
+    monkeypatch.setenv("SF_ACCESS_TOKEN", lab.scenario.access_token)
+    return lab
+
+
+def collect(out: Path, *extra: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["collect", "--no-intercom", "--quiet", "-o", str(out),
+                                      *extra])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.output
+
+
+def test_collect_writes_every_item_within_budget(token_login: SalesforceLab,
+                                                 tmp_path: Path) -> None:
+    out = tmp_path / "snap.json"
+    code, output = collect(out, "--window-days", "30", "--timeout", "10")
+    assert code == EXIT_OK, output
+    snapshot = json.loads(out.read_text())
+    assert schema_errors(snapshot) == []
+    salesforce = snapshot["salesforce"]
+    assert salesforce["status"] == "collected"
+    for item in ITEMS:
+        assert isinstance(salesforce[item], list) or salesforce[item].get("status") is None, item
+    assert salesforce["requests"] == token_login.emulator.request_count <= 4
+    assert_no_secret(token_login.secrets(), out.read_text(), output)
+
+
+def test_collect_with_a_rejected_token(token_login: SalesforceLab, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    stale = "00D000000000001!AQ4AQStaleTokenThatMustNotLeak"
+    monkeypatch.setenv("SF_ACCESS_TOKEN", stale)
+    out = tmp_path / "snap.json"
+    code, output = collect(out)
+    assert code == EXIT_PARTIAL, output
+    salesforce = json.loads(out.read_text())["salesforce"]
+    assert salesforce["status"] == "unavailable"
+    assert "rejected the access token" in salesforce["reason"]
+    assert salesforce["requests"] == token_login.emulator.request_count == 1
+    assert "Traceback" not in output
+    assert_no_secret([stale, *token_login.secrets()], out.read_text(), output)
+
+
+def test_collect_without_credentials(lab: SalesforceLab, tmp_path: Path) -> None:
+    out = tmp_path / "snap.json"
+    code, output = collect(out)
+    assert code == EXIT_BAD_INPUT
+    assert "No Salesforce credentials" in output and "--no-salesforce" in output
+    assert "Traceback" not in output
+    assert not out.exists()
+
+
+def test_audit_collects_then_reports(token_login: SalesforceLab, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["audit", "--no-intercom", "--quiet", "--format", "json",
+                                      "--out", str(tmp_path), "--fail-on", "never"])
+    assert result.exit_code == EXIT_OK, result.output
+    report = (tmp_path / "report.json").read_text()
+    assert token_login.emulator.request_count <= 4
+    assert_no_secret(token_login.secrets(), report, result.output)
