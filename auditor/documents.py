@@ -105,7 +105,7 @@ def _yaml_data(text: str, file: str) -> Any:
                          line=text.count("\n", 0, exc.position) + 1) from None
     try:
         node = loader.get_single_node()
-        return None if node is None else _construct(loader, node, file)
+        return None if node is None else _construct(loader, node, file, [MAX_NODES])
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -118,8 +118,16 @@ def _yaml_data(text: str, file: str) -> Any:
         loader.dispose()
 
 
-def _construct(loader: _PlainLoader, node: yaml.Node, file: str) -> Any:
-    """Build plain data from a YAML node, refusing duplicate and non-text keys."""
+def _construct(loader: _PlainLoader, node: yaml.Node, file: str, budget: list[int]) -> Any:
+    """Build plain data from a YAML node, refusing duplicate and non-text keys.
+
+    `budget` counts the values still allowed: aliases are expanded, so a small file of
+    nested aliases ("billion laughs") would otherwise expand without bound.
+    """
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise InputError(f"this is not a settings or rule document: it expands to more than "
+                         f"{MAX_NODES:,} values (aliases referring to aliases?).", file=file)
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -133,10 +141,10 @@ def _construct(loader: _PlainLoader, node: yaml.Node, file: str) -> Any:
                     file=file,
                     line=line,
                 )
-            result[key] = _construct(loader, value_node, file)
+            result[key] = _construct(loader, value_node, file, budget)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(loader, item, file) for item in node.value]
+        return [_construct(loader, item, file, budget) for item in node.value]
     return loader.construct_object(node)
 
 
@@ -178,6 +186,7 @@ def parse_document(text: str, file: str) -> Document:
 # No settings, snapshot or rule document comes close; deeper input is garbage, and would
 # only reach Python's recursion limit somewhere less helpful.
 MAX_DEPTH = 64
+MAX_NODES = 200_000
 _TOO_DEEP = (f"this is not a settings, snapshot or rule document: its lists and mappings are "
              f"nested more than {MAX_DEPTH} levels deep")
 

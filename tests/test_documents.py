@@ -97,6 +97,15 @@ def test_a_settings_file_that_is_not_usable(
     assert expected in message
 
 
+def test_aliases_cannot_expand_without_bound(tmp_path: Path) -> None:
+    # Seven levels of ten-fold aliases would be ten million values once expanded.
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    for previous, name in zip("abcdef", "bcdefg", strict=True):
+        lines.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 10)}]")
+    message = load_error(load_settings, tmp_path / "settings.yaml", "\n".join(lines))
+    assert "expands to more than 200,000 values" in message
+
+
 def test_settings_in_json_form(tmp_path: Path) -> None:
     as_yaml = load_settings(EXAMPLES / "settings.yaml")
     text = json.dumps(as_yaml, indent=2)

@@ -69,6 +69,7 @@ def test_target_org_comes_first(lab: SalesforceLab, tmp_path: Path) -> None:
                         PATH=f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     section = lab.collect(env=env, target_org="acme-prod")
     assert section["org"]["name"] == "Acme Inc"
+    assert_no_secret(lab.secrets(), section)
     assert log.read_text() == "org display --json --target-org acme-prod\n"
 
 

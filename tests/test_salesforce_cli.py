@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -47,19 +48,44 @@ def test_collect_writes_every_item_within_budget(token_login: SalesforceLab,
     assert_no_secret(token_login.secrets(), out.read_text(), output)
 
 
-def test_collect_with_a_rejected_token(token_login: SalesforceLab, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    stale = "00D000000000001!AQ4AQStaleTokenThatMustNotLeak"
-    monkeypatch.setenv("SF_ACCESS_TOKEN", stale)
+STALE = "00D000000000001!AQ4AQStaleTokenThatMustNotLeak"
+
+
+def reject_token(lab: SalesforceLab, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SF_ACCESS_TOKEN", STALE)
+
+
+def spend_allowance(lab: SalesforceLab, monkeypatch: pytest.MonkeyPatch) -> None:
+    lab.scenario.api_used = lab.scenario.api_max
+
+
+@pytest.mark.parametrize(("fault", "expected"), [
+    (reject_token, "rejected the access token"),
+    (spend_allowance, "daily API allowance is spent"),
+])
+def test_collect_when_salesforce_refuses(
+        token_login: SalesforceLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        fault: Callable[[SalesforceLab, pytest.MonkeyPatch], None], expected: str) -> None:
+    fault(token_login, monkeypatch)
     out = tmp_path / "snap.json"
     code, output = collect(out)
     assert code == EXIT_PARTIAL, output
     salesforce = json.loads(out.read_text())["salesforce"]
-    assert salesforce["status"] == "unavailable"
-    assert "rejected the access token" in salesforce["reason"]
+    assert salesforce["status"] == "unavailable" and expected in salesforce["reason"]
     assert salesforce["requests"] == token_login.emulator.request_count == 1
     assert "Traceback" not in output
-    assert_no_secret([stale, *token_login.secrets()], out.read_text(), output)
+    assert_no_secret([STALE, *token_login.secrets()], out.read_text(), output)
+
+
+def test_collect_with_an_unreadable_object(token_login: SalesforceLab, tmp_path: Path) -> None:
+    token_login.scenario.denied["OauthToken"] = (403, "INSUFFICIENT_ACCESS",
+                                                 "insufficient access rights on object id")
+    out = tmp_path / "snap.json"
+    code, output = collect(out)
+    assert code == EXIT_OK, output  # the source was collected; its rules come out unknown
+    salesforce = json.loads(out.read_text())["salesforce"]
+    assert salesforce["intercom_tokens"]["reason"].startswith("403 INSUFFICIENT_ACCESS")
+    assert salesforce["org"]["name"] == "Acme Inc"
 
 
 def test_collect_without_credentials(lab: SalesforceLab, tmp_path: Path) -> None:

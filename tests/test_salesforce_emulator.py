@@ -98,7 +98,8 @@ def test_composite_allows_five_queries_at_most(lab: SalesforceLab) -> None:
     assert len(composite(lab, [url] * 5)["compositeResponse"]) == 5
     with pytest.raises(SalesforceMalformedRequest) as caught:
         composite(lab, [url] * 6)
-    assert caught.value.content[0]["errorCode"] == "LIMIT_EXCEEDED"
+    refusal: Any = caught.value.content  # simple-salesforce keeps the parsed JSON body
+    assert refusal[0]["errorCode"] == "LIMIT_EXCEEDED"
 
 
 def test_composite_resolves_references_and_refuses_other_resources(lab: SalesforceLab) -> None:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 Record = dict[str, Any]
@@ -319,8 +320,7 @@ def execute(db: Database, text: str, *, record_url: Callable[[str, str], str]) -
     for key, descending in reversed(query.order_by):
         if isinstance(key, Count):
             raise SoqlError("MALFORMED_QUERY", "ORDER BY COUNT() needs GROUP BY")
-        rows.sort(key=lambda r, k=key: _sort_key(db.value(query.sobject, r, k.path)),
-                  reverse=descending)
+        rows.sort(key=partial(_ordering, db, query.sobject, key), reverse=descending)
     rows = rows[: query.limit] if query.limit is not None else rows
     return [_project(db, query, row, record_url) for row in rows]
 
@@ -372,8 +372,8 @@ def _children(db: Database, sobject: str, row: Record, sub: Query,
 def _aggregate(db: Database, query: Query, rows: list[Record]) -> list[Record]:
     groups: dict[tuple[Any, ...], list[Record]] = {}
     for row in rows:
-        key = tuple(_group_key(db.value(query.sobject, row, g)) for g in query.group_by)
-        groups.setdefault(key, []).append(row)
+        grouped = tuple(_group_key(db.value(query.sobject, row, g)) for g in query.group_by)
+        groups.setdefault(grouped, []).append(row)
     if not query.group_by:
         groups = {(): rows}  # one result row even when nothing matched
     results = []
@@ -382,8 +382,7 @@ def _aggregate(db: Database, query: Query, rows: list[Record]) -> list[Record]:
             continue
         results.append(members)
     for key, descending in reversed(query.order_by):
-        results.sort(key=lambda m, k=key: _sort_key(_operand(db, query.sobject, m, k)),
-                     reverse=descending)
+        results.sort(key=partial(_ordering, db, query.sobject, key), reverse=descending)
     if query.limit is not None:
         results = results[: query.limit]
     return [_aggregate_row(db, query, members) for members in results]
@@ -453,6 +452,8 @@ def _group_key(value: Any) -> Any:
     return value.casefold() if isinstance(value, str) else value
 
 
-def _sort_key(value: Any) -> tuple[bool, Any]:
+def _ordering(db: Database, sobject: str, key: FieldRef | Count,
+              subject: Record | list[Record]) -> tuple[bool, Any]:
+    value = _operand(db, sobject, subject, key)
     # Salesforce sorts nulls first in ascending order.
     return (value is not None, _group_key(value) if value is not None else 0)
