@@ -25,7 +25,7 @@ def describe(progress: SourceProgress) -> str:
 class PlainProgress:
     """For logs and CI: a line when a source is done, nothing redrawn."""
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
+    def __init__(self, stream: TextIO) -> None:
         self.stream = stream
 
     def __call__(self, progress: SourceProgress) -> None:
@@ -36,7 +36,7 @@ class PlainProgress:
 class TerminalProgress:
     """For a person at a terminal: the block of source lines redrawn in place."""
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
+    def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.lines: dict[str, SourceProgress] = {}
         self.drawn = 0
@@ -57,7 +57,11 @@ class TerminalProgress:
             self.stream.flush()
 
 
-def progress_display(quiet: bool, stream: TextIO = sys.stderr) -> PlainProgress | TerminalProgress:
+def progress_display(quiet: bool, stream: TextIO | None = None
+                     ) -> PlainProgress | TerminalProgress:
+    # sys.stderr is looked up on each call, not bound at import: tests and embedding
+    # programs replace it.
+    stream = stream or sys.stderr
     if quiet or not stream.isatty():
         return PlainProgress(stream)
     return TerminalProgress(stream)
