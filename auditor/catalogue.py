@@ -46,6 +46,7 @@ class Rule:
     not_applicable_when: dict[str, Any] | None = None
     check: str | None = None
     origin: str = ""
+    order: int | None = None
 
     def default_params(self) -> dict[str, Any]:
         return {name: spec["default"] for name, spec in self.parameters.items()}
@@ -137,6 +138,7 @@ def rule_from_document(doc: Document) -> Rule:
         not_applicable_when=data.get("not_applicable_when"),
         check=data.get("check"),
         origin=doc.file,
+        order=data.get("order"),
     )
 
 
@@ -200,9 +202,14 @@ def load_rules(extra_dirs: Iterable[Path] = ()) -> list[Rule]:
                     path="$.id",
                 )
             rules[rule.id] = rule
-    # The guide's order of sections; within one, the most severe first.
-    return sorted(rules.values(),
-                  key=lambda r: (SECTION_ORDER[r.section], SEVERITIES.index(r.severity), r.id))
+    return sorted(rules.values(), key=_position)
+
+
+def _position(rule: Rule) -> tuple[int, int, int, str]:
+    # The guide's order of sections and of steps within one; rules that give no step
+    # come after those that do, the most severe first.
+    step = rule.order if rule.order is not None else 1_000_000
+    return (SECTION_ORDER[rule.section], step, SEVERITIES.index(rule.severity), rule.id)
 
 
 def resolve_params(rules: list[Rule], overrides: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
