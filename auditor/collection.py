@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.collectors import RequestCounter, SourceUnavailable
+from auditor.errors import InputError
 from auditor.snapshot import SOURCES, skipped, unavailable
 
 Collector = Callable[[RequestCounter], dict[str, Any]]
@@ -70,8 +71,17 @@ def collect_sources(
             sections[source] = skipped(f"turned off with --no-{source}")
             progress.update(source, state="skipped")
     wanted = {s: c for s, c in collectors.items() if c is not None}
+    problems: list[InputError] = []
     if wanted:
         with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
             futures = {s: pool.submit(_run_one, s, c, progress) for s, c in wanted.items()}
-            sections.update({source: future.result() for source, future in futures.items()})
+            for source, future in futures.items():
+                try:
+                    sections[source] = future.result()
+                except InputError as exc:
+                    problems.append(exc)
+    if problems:
+        # Say everything that needs fixing at once, not one source per run.
+        raise problems[0] if len(problems) == 1 else InputError(
+            " Also: ".join(str(problem) for problem in problems))
     return sections

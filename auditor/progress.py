@@ -19,7 +19,8 @@ def describe(progress: SourceProgress) -> str:
         line += f", {progress.requests} request{'' if progress.requests == 1 else 's'}"
     if progress.detail:
         line += f": {progress.detail}"
-    return line
+    # Details come from APIs: no control character may drive the terminal.
+    return "".join(ch if ch.isprintable() else " " for ch in line)
 
 
 class PlainProgress:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+
+import pytest
 
 from auditor.collection import CollectionProgress, collect_sources
 from auditor.collectors import RequestCounter, SourceUnavailable
+from auditor.errors import InputError
 from auditor.progress import PlainProgress, TerminalProgress, progress_display
 
 
@@ -61,3 +65,27 @@ def test_display_is_plain_when_quiet_or_not_a_terminal() -> None:
     assert isinstance(progress_display(quiet=False, stream=Terminal()), TerminalProgress)
     assert isinstance(progress_display(quiet=True, stream=Terminal()), PlainProgress)
     assert isinstance(progress_display(quiet=False, stream=io.StringIO()), PlainProgress)
+
+
+def test_configuration_problems_of_both_sources_are_reported_together() -> None:
+    def unconfigured(name: str) -> Callable[[RequestCounter], dict[str, object]]:
+        def collector(on_request: RequestCounter) -> dict[str, object]:
+            raise InputError(f"no {name} credentials")
+        return collector
+
+    with pytest.raises(InputError) as raised:
+        collect_sources({"salesforce": unconfigured("Salesforce"),
+                         "intercom": unconfigured("Intercom")},
+                        CollectionProgress(on_change=PlainProgress(io.StringIO())))
+    assert str(raised.value) == "no Salesforce credentials Also: no Intercom credentials"
+
+
+def test_control_characters_from_an_api_never_reach_the_terminal() -> None:
+    stream = io.StringIO()
+
+    def hostile(on_request: RequestCounter) -> dict[str, object]:
+        raise SourceUnavailable("bad\x1b[2J answer\x07")
+
+    collect_sources({"salesforce": None, "intercom": hostile},
+                    CollectionProgress(on_change=PlainProgress(stream)))
+    assert "\x1b" not in stream.getvalue() and "\x07" not in stream.getvalue()
