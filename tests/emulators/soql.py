@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 Record = dict[str, Any]
 
@@ -67,6 +67,8 @@ class Query:
     order_by: list[tuple[FieldRef | Count, bool]] = field(default_factory=list)  # (key, desc)
     limit: int | None = None
 
+
+T = TypeVar("T")
 
 # --- parsing --------------------------------------------------------------------------
 
@@ -139,13 +141,18 @@ class _Parser:
             raise SoqlError("MALFORMED_QUERY", f"expected a name, found {token.text}")
         return token.text
 
+    def listed(self, item: Callable[[], T]) -> list[T]:
+        """One or more items separated by commas."""
+        items = [item()]
+        while self.peek(","):
+            self.take()
+            items.append(item())
+        return items
+
     def query(self) -> Query:
         query = Query()
         self.expect("SELECT")
-        query.columns.append(self.column())
-        while self.peek(","):
-            self.take()
-            query.columns.append(self.column())
+        query.columns = self.listed(self.column)
         self.expect("FROM")
         query.sobject = self.name()
         if self.peek("WHERE"):
@@ -154,20 +161,14 @@ class _Parser:
         if self.peek("GROUP"):
             self.take()
             self.expect("BY")
-            query.group_by.append(self.name())
-            while self.peek(","):
-                self.take()
-                query.group_by.append(self.name())
+            query.group_by = self.listed(self.name)
         if self.peek("HAVING"):
             self.take()
             query.having = self.expression()
         if self.peek("ORDER"):
             self.take()
             self.expect("BY")
-            query.order_by.append(self.order_key())
-            while self.peek(","):
-                self.take()
-                query.order_by.append(self.order_key())
+            query.order_by = self.listed(self.order_key)
         if self.peek("LIMIT"):
             self.take()
             query.limit = int(self.take().text)
@@ -225,10 +226,7 @@ class _Parser:
         token = self.take()
         if token.text == "IN":
             self.expect("(")
-            values = [self.literal()]
-            while self.peek(","):
-                self.take()
-                values.append(self.literal())
+            values = self.listed(self.literal)
             self.expect(")")
             return Compare(left, "IN", values)
         if token.kind != "op" and token.text != "LIKE":
