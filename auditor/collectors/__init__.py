@@ -15,8 +15,38 @@ malformed configuration (no credentials, an unknown region) raises auditor.error
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 RequestCounter = Callable[[], None]
+
+
+@dataclass(frozen=True)
+class UserKeys:
+    """What picks the Salesforce users worth keeping for teammate mapping.
+
+    `emails` are the Intercom teammates' emails, `usernames` the Salesforce usernames
+    that the settings file's user_mappings name; both lower-cased.
+    """
+
+    emails: frozenset[str]
+    usernames: frozenset[str]
+
+
+# Blocks until the keys are known; None when they cannot be (Intercom not collected,
+# or its teammates unreadable). The Salesforce collector calls it at most once.
+UserKeysSource = Callable[[], UserKeys | None]
+# The Intercom collector calls this exactly once: with the teammates as soon as they
+# are read, or with None when they cannot be.
+TeammatesSink = Callable[[list[dict[str, Any]] | None], None]
+
+
+def no_user_keys() -> UserKeys | None:
+    return None
+
+
+def ignore_teammates(_: list[dict[str, Any]] | None) -> None:
+    """The default sink: nobody is waiting for the teammates."""
 
 
 def ignore_request() -> None:
