@@ -12,7 +12,18 @@ from typing import Any
 import jsonschema
 
 from auditor.checks import CHECKS
-from auditor.documents import Document, parse_document, quoted, validate_document
+from auditor.documents import (
+    MAX_DOCUMENT_BYTES,
+    Document,
+    JsonPath,
+    format_path,
+    parse_document,
+    plain_data_problem,
+    quoted,
+    read_text_file,
+    shown,
+    validate_document,
+)
 from auditor.errors import InputError
 from auditor.messages import template_problem
 from auditor.sections import SECTION_BY_KEY, SECTION_ORDER
@@ -66,7 +77,9 @@ def with_params(schema: Any, params: dict[str, Any]) -> Any:
 def _param_names(schema: Any) -> set[str]:
     if isinstance(schema, dict):
         if set(schema) == {"$param"}:
-            return {schema["$param"]}
+            name = schema["$param"]
+            # A name that is not text names no parameter; shown as written in the error.
+            return {name if isinstance(name, str) else shown(name)}
         return set().union(*(_param_names(value) for value in schema.values()))
     if isinstance(schema, list):
         return set().union(*(_param_names(item) for item in schema))
@@ -101,6 +114,7 @@ def rule_from_document(doc: Document) -> Rule:
             ("check",),
         )
     for name, spec in data.get("parameters", {}).items():
+        _check_schema(doc, spec["schema"], ("parameters", name, "schema"))
         problem = _param_problem(spec["schema"], spec["default"])
         if problem:
             raise doc.error(
@@ -119,7 +133,7 @@ def rule_from_document(doc: Document) -> Rule:
                 )
             # Checked with the defaults in place: {$param: NAME} may stand where only a
             # number is allowed (maximum: {$param: cap}).
-            _check_schema(doc, with_params(data[key], defaults), key)
+            _check_schema(doc, with_params(data[key], defaults), (key,))
     _check_messages(doc, data)
     return Rule(
         id=data["id"],
@@ -148,11 +162,21 @@ def _param_problem(schema: dict[str, Any], value: Any) -> str | None:
     return None if error is None else str(error.message)
 
 
-def _check_schema(doc: Document, schema: dict[str, Any], key: str) -> None:
+def _override_problem(schema: dict[str, Any], value: Any) -> str | None:
+    """Why value cannot stand for a parameter; the schema alone would let NaN through,
+    since NaN compares false with every bound."""
+    found = plain_data_problem(value)
+    if found is None:
+        return _param_problem(schema, value)
+    path, problem = found
+    return f"at {format_path(path)}, {problem}" if path else problem
+
+
+def _check_schema(doc: Document, schema: dict[str, Any], at: JsonPath) -> None:
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
-        raise doc.error(f"not a valid JSON Schema: {exc.message}.", (key,)) from None
+        raise doc.error(f"not a valid JSON Schema: {exc.message}.", at) from None
 
 
 def _check_messages(doc: Document, data: dict[str, Any]) -> None:
@@ -188,11 +212,10 @@ def load_rules(extra_dirs: Iterable[Path] = ()) -> list[Rule]:
     for root, label in folders:
         for entry in _rule_files(root):
             name = str(entry) if label else f"rules/{entry.name}"
-            try:
-                text = entry.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise InputError(f"the rule file cannot be read as UTF-8 text ({exc}).",
-                                 file=name) from None
+            # The user's files are read within bounds (a named pipe, a huge file); the
+            # shipped ones come from the package, perhaps from inside a zip.
+            text = (read_text_file(Path(name), "rule file", MAX_DOCUMENT_BYTES) if label
+                    else entry.read_text(encoding="utf-8"))
             rule = rule_from_document(parse_document(text, name))
             if rule.id in rules:
                 raise InputError(
@@ -225,10 +248,10 @@ def resolve_params(rules: list[Rule], overrides: Mapping[str, Any]) -> dict[str,
             known = ", ".join(rule.parameters) or "none"
             raise InputError(f"--param {key}: rule '{rule_id}' has no parameter '{name}' "
                              f"(its parameters: {known}).")
-        problem = _param_problem(rule.parameters[name]["schema"], value)
+        problem = _override_problem(rule.parameters[name]["schema"], value)
         if problem:
-            raise InputError(f"--param {key}={value!r}: {problem}; expected "
-                             f"{rule.parameters[name]['description']}")
+            raise InputError(f"--param {key}={shown(value)}: {problem.rstrip('.')}; expected "
+                             f"{rule.parameters[name]['description']}.")
         params[rule_id][name] = value
     return params
 

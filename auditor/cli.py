@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 from auditor import __version__
 from auditor.catalogue import SEVERITIES, Rule, load_rules, resolve_params
+from auditor.crash import EXIT_BUG, reporting_crashes
+from auditor.display import one_line
 from auditor.documents import SCHEMA_NAMES, load_schema
 from auditor.engine import evaluate
 from auditor.errors import InputError
-from auditor.files import write_all_atomically, write_atomically
+from auditor.files import beside, check_targets, replace_all, write_atomically
+from auditor.flags import SECONDS_MAX, WINDOW_DAYS_MAX, FiniteFloatRange, ParamOverride
+from auditor.interrupts import EXIT_SIGINT, EXIT_SIGTERM, handling_signals
 from auditor.reporting import FORMATS, render, render_summary_table
 from auditor.results import PROFILES, build_results
 from auditor.settings import load_settings
@@ -29,6 +33,12 @@ from auditor.snapshot import (
 )
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_PARTIAL = 0, 1, 2, 3
+# The README's exit-code table, in short; \b keeps click from rewrapping it.
+EXIT_CODES = f"""\b
+Exit codes: {EXIT_OK} no failing finding at or above --fail-on; {EXIT_FINDINGS} failing findings;
+{EXIT_BAD_INPUT} bad input or usage; {EXIT_PARTIAL} a source asked for could not be collected;
+{EXIT_BUG} a bug in the auditor (a crash file holds the details);
+{EXIT_SIGINT}/{EXIT_SIGTERM} stopped by SIGINT (Ctrl-C)/SIGTERM, no file half-written."""
 FAIL_ON_CHOICES = (*SEVERITIES[:-1], "never")
 
 
@@ -39,11 +49,11 @@ class _AuditorGroup(click.Group):
         try:
             return super().invoke(ctx)
         except InputError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {one_line(str(exc))}", err=True)
             ctx.exit(EXIT_BAD_INPUT)
 
 
-@click.group(cls=_AuditorGroup)
+@click.group(cls=_AuditorGroup, epilog=EXIT_CODES)
 @click.version_option(__version__, prog_name="auditor")
 def cli() -> None:
     """Audit Intercom's Salesforce integration against the recommended configuration."""
@@ -57,29 +67,15 @@ def _rule_options(command: Callable[..., Any]) -> Callable[..., Any]:
         help="A folder of your own rule files, added to the shipped ones (repeatable).",
     )(command)
     return click.option(
-        "--param", "params", multiple=True, metavar="RULE_ID.NAME=VALUE",
+        "--param", "params", multiple=True, type=ParamOverride(), metavar="RULE_ID.NAME=VALUE",
         help="Override a rule parameter, e.g. api_usage.limit_recommended.recommended=25000.",
     )(command)
 
 
-def _parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
-    overrides: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep or "." not in key:
-            raise InputError(f"--param {pair}: expected RULE_ID.NAME=VALUE, for example "
-                             "api_usage.limit_recommended.recommended=25000.")
-        try:
-            overrides[key] = yaml.safe_load(text)
-        except yaml.YAMLError:
-            overrides[key] = text
-    return overrides
-
-
-def _load_catalogue(rules_dirs: tuple[Path, ...], params: tuple[str, ...]
+def _load_catalogue(rules_dirs: tuple[Path, ...], params: tuple[tuple[str, Any], ...]
                     ) -> tuple[list[Rule], dict[str, dict[str, Any]]]:
     rules = load_rules(rules_dirs)
-    return rules, resolve_params(rules, _parse_params(params))
+    return rules, resolve_params(rules, dict(params))
 
 
 def _report_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -112,12 +108,16 @@ def _fails_at_or_above(results: dict[str, Any], fail_on: str) -> bool:
     )
 
 
+def _report_files(formats: tuple[str, ...], out_dir: Path) -> dict[str, Path]:
+    return {fmt: out_dir / FORMATS[fmt] for fmt in formats or tuple(FORMATS)}
+
+
 def _write_reports(results: dict[str, Any], formats: tuple[str, ...], out_dir: Path
                    ) -> list[Path]:
     # Everything is rendered before anything is written: a rendering problem leaves
-    # the previous reports untouched.
-    files = {out_dir / FORMATS[fmt]: render(results, fmt) for fmt in formats or tuple(FORMATS)}
-    write_all_atomically(files)
+    # the previous reports untouched. The reports are then replaced as a set.
+    files = {path: render(results, fmt) for fmt, path in _report_files(formats, out_dir).items()}
+    replace_all(files)
     return list(files)
 
 
@@ -140,7 +140,7 @@ def run_audit(
     written = _write_reports(results, formats, out_dir)
     click.echo(render_summary_table(results), nl=False)
     for path in written:
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {one_line(str(path))}")
     return EXIT_FINDINGS if _fails_at_or_above(results, fail_on) else EXIT_OK
 
 
@@ -160,11 +160,13 @@ def _collection_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--no-intercom", is_flag=True, help="Do not collect from Intercom."),
         click.option("--sf-target-org", metavar="ALIAS",
                      help="Reuse a Salesforce CLI login (sf org display --target-org ALIAS)."),
-        click.option("--window-days", type=click.IntRange(min=1), default=30, show_default=True,
+        click.option("--window-days", type=click.IntRange(1, WINDOW_DAYS_MAX), default=30,
+                     show_default=True,
                      help="How many days of Salesforce records written by Intercom to count."),
-        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0,
+        click.option("--timeout", type=FiniteFloatRange(0, SECONDS_MAX, min_open=True),
+                     default=30.0,
                      show_default=True, help="Seconds to wait for one API answer."),
-        click.option("--max-wait", type=click.FloatRange(min=0), default=60.0,
+        click.option("--max-wait", type=FiniteFloatRange(0, SECONDS_MAX), default=60.0,
                      show_default=True,
                      help="Longest wait, in seconds, when Intercom asks to slow down."),
         click.option("--allow-partial", is_flag=True,
@@ -181,21 +183,31 @@ def _collect(settings_file: Path | None, no_salesforce: bool, no_intercom: bool,
     """Collect a new snapshot from the live systems, both at the same time."""
     # Imported here: the collectors pull in simple-salesforce and httpx, which the
     # offline commands do not need.
-    from auditor.collection import CollectionProgress, Collector, collect_sources
+    from auditor.collection import CollectionProgress, Collector, TeammateHandoff, collect_sources
+    from auditor.collectors import RequestCounter
     from auditor.collectors.intercom import IntercomOptions, collect_intercom
     from auditor.collectors.salesforce import SalesforceOptions, collect_salesforce
     from auditor.progress import progress_display
     from auditor.snapshot import new_snapshot
 
     settings = load_settings(settings_file) if settings_file else None
+    handoff = TeammateHandoff(_mapped_usernames(settings))
     sf_options = SalesforceOptions(target_org=sf_target_org, window_days=window_days,
-                                   timeout=timeout)
+                                   timeout=timeout, user_keys=handoff.keys)
     ic_options = IntercomOptions(timeout=timeout, max_wait=max_wait)
+
+    def intercom(on_request: RequestCounter) -> dict[str, Any]:
+        try:
+            return collect_intercom(ic_options, on_request, on_teammates=handoff.publish)
+        finally:
+            handoff.publish(None)  # never leave Salesforce waiting, whatever happened
+
+    if no_intercom:
+        handoff.publish(None)
     collectors: dict[str, Collector | None] = {
         "salesforce": None if no_salesforce else (
             lambda on_request: collect_salesforce(sf_options, on_request)),
-        "intercom": None if no_intercom else (
-            lambda on_request: collect_intercom(ic_options, on_request)),
+        "intercom": None if no_intercom else intercom,
     }
     started = utc_now()
     sections = collect_sources(collectors, CollectionProgress(on_change=progress_display(quiet)))
@@ -203,9 +215,33 @@ def _collect(settings_file: Path | None, no_salesforce: bool, no_intercom: bool,
                         settings_file=str(settings_file) if settings_file else None, **sections)
 
 
+def _mapped_usernames(settings: dict[str, Any] | None) -> list[str]:
+    """The Salesforce usernames the settings' user_mappings name."""
+    app = (settings or {}).get("intercom_salesforce_app") or {}
+    mappings = (app.get("ownership") or {}).get("user_mappings") or []
+    return [m["salesforce_username"] for m in mappings
+            if isinstance(m, dict) and isinstance(m.get("salesforce_username"), str)]
+
+
 def _partial(snapshot: dict[str, Any]) -> bool:
     """Whether a source that was asked for could not be collected."""
     return any(snapshot[source]["status"] == "unavailable" for source in SOURCES)
+
+
+def _save_snapshot(snapshot: dict[str, Any], target: Path, allow_partial: bool) -> Path:
+    """Write the snapshot to target and return where it went. A collection that missed a
+    source never replaces an existing snapshot, unless allowed: it goes beside it."""
+    path = target
+    if _partial(snapshot) and not allow_partial and os.path.lexists(target):
+        stamp = snapshot["created_at"].replace("-", "").replace(":", "")  # 20261120T102233Z
+        path = beside(target, f"partial-{stamp}")
+        click.echo(f"note: a source that was asked for could not be collected, so "
+                   f"{one_line(str(target))} is kept as it was and this collection goes to "
+                   f"{one_line(str(path))}. Pass --allow-partial to replace it anyway.",
+                   err=True)
+    write_atomically(path, dump_snapshot(snapshot))
+    click.echo(f"wrote {one_line(str(path))}")
+    return path
 
 
 @cli.command()
@@ -215,13 +251,13 @@ def _partial(snapshot: dict[str, Any]) -> bool:
 @click.pass_context
 def collect(ctx: click.Context, /, output: Path, allow_partial: bool, **options: Any) -> None:
     """Collect a snapshot of Salesforce and Intercom, with the attested settings."""
+    check_targets([output])  # a target that cannot be written costs no request
     snapshot = _collect(**options)
-    write_atomically(output, dump_snapshot(snapshot))
-    click.echo(f"wrote {output}")
+    _save_snapshot(snapshot, output, allow_partial)
     ctx.exit(EXIT_PARTIAL if _partial(snapshot) and not allow_partial else EXIT_OK)
 
 
-@cli.command()
+@cli.command(epilog=EXIT_CODES)
 @click.option("--snapshot", "snapshot_file", type=click.Path(path_type=Path),
               help="Audit a saved snapshot instead of collecting a new one.")
 @click.option("--save-snapshot", type=click.Path(path_type=Path, dir_okay=False),
@@ -232,7 +268,8 @@ def collect(ctx: click.Context, /, output: Path, allow_partial: bool, **options:
 def audit(ctx: click.Context, /, snapshot_file: Path | None, save_snapshot: Path | None,
           settings_file: Path | None, allow_partial: bool, formats: tuple[str, ...],
           out_dir: Path, fail_on: str, profile: str, show_emails: bool,
-          rules_dirs: tuple[Path, ...], params: tuple[str, ...], **collection: Any) -> None:
+          rules_dirs: tuple[Path, ...], params: tuple[tuple[str, Any], ...],
+          **collection: Any) -> None:
     """Check a snapshot against the rules and write the reports.
 
     Without --snapshot, a new snapshot is collected from Salesforce and Intercom first.
@@ -240,6 +277,8 @@ def audit(ctx: click.Context, /, snapshot_file: Path | None, save_snapshot: Path
     # Rules and settings are checked before anything is collected: bad input costs no
     # API requests.
     rules, resolved = _load_catalogue(rules_dirs, params)
+    save_snapshot = save_snapshot if snapshot_file is None else None  # nothing new to save
+    _check_outputs(_report_files(formats, out_dir).values(), save_snapshot)
     if snapshot_file is not None:
         snapshot = _apply_settings(load_snapshot(snapshot_file), settings_file)
     else:
@@ -247,14 +286,47 @@ def audit(ctx: click.Context, /, snapshot_file: Path | None, save_snapshot: Path
             load_settings(settings_file)
         snapshot = _collect(settings_file=settings_file, **collection)
         if save_snapshot is not None:
-            write_atomically(save_snapshot, dump_snapshot(snapshot))
-            click.echo(f"wrote {save_snapshot}")
+            save_snapshot = _save_snapshot(snapshot, save_snapshot, allow_partial)
     code = run_audit(snapshot, snapshot_file=str(snapshot_file or save_snapshot or "") or None,
                      rules=rules, params=resolved, formats=formats, out_dir=out_dir,
                      fail_on=fail_on, profile=profile, show_emails=show_emails)
     if snapshot_file is None and _partial(snapshot) and not allow_partial:
         code = EXIT_PARTIAL
     ctx.exit(code)
+
+
+@cli.command()
+@_collection_options
+@_rule_options
+@click.pass_context
+def doctor(ctx: click.Context, /, no_salesforce: bool, no_intercom: bool,
+           sf_target_org: str | None, timeout: float, max_wait: float,
+           rules_dirs: tuple[Path, ...], params: tuple[tuple[str, Any], ...], **_: Any) -> None:
+    """Check credentials, reach and permissions before collecting (at most 2 requests a source).
+
+    Takes the same options as `collect`. Exit 0 when everything the audit reads is within
+    reach, 3 otherwise, 2 for bad configuration.
+    """
+    from auditor.collectors.intercom import IntercomOptions
+    from auditor.collectors.intercom_probe import probe_intercom
+    from auditor.collectors.salesforce import SalesforceOptions, probe_salesforce
+    from auditor.doctor import Probe, describe, ready, run_probes
+
+    rules, _resolved = _load_catalogue(rules_dirs, params)
+    probes: dict[str, Probe] = {}
+    if not no_salesforce:
+        sf_options = SalesforceOptions(target_org=sf_target_org, timeout=timeout)
+        probes["salesforce"] = lambda on_request: probe_salesforce(sf_options, on_request)
+    if not no_intercom:
+        ic_options = IntercomOptions(timeout=timeout, max_wait=max_wait)
+        probes["intercom"] = lambda on_request: probe_intercom(ic_options, on_request)
+    if not probes:
+        raise InputError("doctor has nothing to check: --no-salesforce and --no-intercom turn "
+                         "off both sources.")
+    preflights = run_probes(probes)
+    for preflight in preflights:
+        click.echo(describe(preflight, rules))
+    ctx.exit(EXIT_OK if all(ready(p, rules) for p in preflights) else EXIT_PARTIAL)
 
 
 @cli.command()
@@ -282,7 +354,7 @@ def demo(ctx: click.Context, /, out_dir: Path, example: str, profile: str) -> No
 @click.argument("rule_id", required=False)
 @_rule_options
 def rules_command(rule_id: str | None, rules_dirs: tuple[Path, ...],
-                  params: tuple[str, ...]) -> None:
+                  params: tuple[tuple[str, Any], ...]) -> None:
     """List the rule catalogue, or show one rule in full."""
     from tabulate import tabulate
 
@@ -347,8 +419,21 @@ def schema(name: str) -> None:
     click.echo(json.dumps(load_schema(name), indent=2))
 
 
+def _check_outputs(reports: Iterable[Path], save_snapshot: Path | None) -> None:
+    """Every file the audit will write can be written: checked before any request."""
+    reports = list(reports)
+    if save_snapshot is not None and os.path.abspath(save_snapshot) in map(os.path.abspath,
+                                                                            reports):
+        raise InputError("--save-snapshot names a file a report is written to; choose "
+                         "another name or another --out folder.", file=str(save_snapshot))
+    check_targets([*reports, *([save_snapshot] if save_snapshot else [])])
+
+
 def main() -> None:
-    cli(prog_name="auditor")
+    """The entry point: a signal stops the run cleanly (exit 130 or 143), and a bug is
+    one paragraph and a crash file (exit 4), never a traceback."""
+    with handling_signals(), reporting_crashes():
+        cli(prog_name="auditor")
 
 
 if __name__ == "__main__":

@@ -1,22 +1,36 @@
 """Running the collectors side by side and assembling their sections into a snapshot.
 
 One source failing never loses the other's evidence: a source that raises
-SourceUnavailable is recorded as unavailable with its reason.
+SourceUnavailable, or fails in a way nobody foresaw, is recorded as unavailable with
+its reason. A collected section is then settled by what it holds: `collected` when
+every evidence item was read, `partial` when some are unavailable markers, and
+`unavailable` when none could be read, whatever the cause.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditor.collectors import RequestCounter, SourceUnavailable
+from auditor.collectors import RequestCounter, SourceUnavailable, UserKeys
 from auditor.errors import InputError
-from auditor.snapshot import SOURCES, skipped, unavailable
+from auditor.snapshot import (
+    SOURCE_LABELS,
+    SOURCES,
+    evidence_items,
+    is_unavailable,
+    skipped,
+    unavailable,
+    unfit_item,
+)
 
 Collector = Callable[[RequestCounter], dict[str, Any]]
+
+# How many unavailable items a source-level reason spells out before counting the rest.
+_REASONS_SHOWN = 2
 
 
 @dataclass
@@ -24,7 +38,7 @@ class SourceProgress:
     """What the progress display shows for one source; updated from collector threads."""
 
     source: str
-    state: str = "waiting"  # waiting, collecting, collected, unavailable, skipped
+    state: str = "waiting"  # waiting, collecting, collected, partial, unavailable, skipped
     requests: int = 0
     detail: str = ""
 
@@ -49,15 +63,90 @@ class CollectionProgress:
             self.on_change(progress)
 
 
+class TeammateHandoff:
+    """Hands Intercom's teammates to the Salesforce collector, across their threads.
+
+    Salesforce keeps only the users a teammate could map to, so it waits here for the
+    teammates' emails; the usernames named in the settings' user_mappings come along.
+    Publishing twice keeps the first answer, so a collector's clean-up can always
+    publish None without overriding real teammates.
+    """
+
+    def __init__(self, mapped_usernames: Iterable[str] = ()) -> None:
+        self._usernames = frozenset(name.lower() for name in mapped_usernames)
+        self._ready = threading.Event()
+        self._lock = threading.Lock()
+        self._keys: UserKeys | None = None
+
+    def publish(self, teammates: list[dict[str, Any]] | None) -> None:
+        with self._lock:
+            if self._ready.is_set():
+                return
+            if teammates is not None:
+                emails = frozenset(
+                    t["email"].lower() for t in teammates if isinstance(t.get("email"), str)
+                )
+                self._keys = UserKeys(emails=emails, usernames=self._usernames)
+            self._ready.set()
+
+    def keys(self) -> UserKeys | None:
+        self._ready.wait()
+        return self._keys
+
+
+def settle(source: str, section: dict[str, Any]) -> dict[str, Any]:
+    """The section with its status decided by the evidence items it holds, and any item
+    that could not be stored and loaded again replaced by the reason."""
+    section = dict(section)
+    for name, value in evidence_items(section).items():
+        problem = None if is_unavailable(value) else unfit_item(source, name, value)
+        if problem:
+            section[name] = unavailable(
+                f"what {SOURCE_LABELS[source]} sent for it cannot be kept in a snapshot "
+                f"({problem})")
+    items = evidence_items(section)
+    missing = [name for name, value in items.items() if is_unavailable(value)]
+    if not missing:
+        return section
+    if len(missing) < len(items):
+        return {**section, "status": "partial"}
+    named = "; ".join(f"{name}: {items[name]['reason']}" for name in missing[:_REASONS_SHOWN])
+    more = len(missing) - _REASONS_SHOWN
+    rest = f" (and {more} more item{'s' if more != 1 else ''})" if more > 0 else ""
+    reason = f"no evidence item could be read. {named}{rest}"
+    return {**unavailable(reason), "requests": section.get("requests", 0)}
+
+
+def _unexpected(source: str, error: Exception) -> str:
+    return (
+        f"the {SOURCE_LABELS[source]} collector stopped on an unexpected error "
+        f"({type(error).__name__}). This is a bug in the auditor, not in your org or "
+        "workspace; the other source's evidence was kept. Please report it."
+    )
+
+
 def _run_one(source: str, collector: Collector, progress: CollectionProgress) -> dict[str, Any]:
     progress.update(source, state="collecting")
     try:
-        section = collector(lambda: progress.count_request(source))
+        section = settle(source, collector(lambda: progress.count_request(source)))
     except SourceUnavailable as exc:
-        progress.update(source, state="unavailable", detail=exc.message, requests=exc.requests)
-        return {**unavailable(exc.message), "requests": exc.requests}
-    progress.update(source, state="collected", requests=section.get("requests", 0))
+        section = {**unavailable(exc.message), "requests": exc.requests}
+    except InputError:
+        raise
+    except Exception as exc:  # one source's bug must not lose the other's evidence
+        section = {**unavailable(_unexpected(source, exc)),
+                   "requests": progress.sources[source].requests}
+    progress.update(source, state=section["status"], requests=section.get("requests", 0),
+                    detail=_detail(section))
     return section
+
+
+def _detail(section: dict[str, Any]) -> str:
+    if section["status"] == "partial":
+        missing = [name for name, value in evidence_items(section).items()
+                   if is_unavailable(value)]
+        return "unavailable: " + ", ".join(missing)
+    return str(section.get("reason", ""))
 
 
 def collect_sources(

@@ -3,16 +3,23 @@
 Every problem becomes an InputError naming the file, the line and the JSON path,
 and saying what was expected. Line numbers are worked out only when an error needs
 one, so large snapshots load at the speed of the json module.
+
+Whatever kind of document it is (settings, snapshot, rule, and any file format added
+later), it is read through load_document, which admits plain data only: a regular
+file within a size bound, UTF-8 text, no YAML tags, whole numbers within 2^53, finite
+numbers, text of bounded length without control characters or lone surrogates.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
+import math
+import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -23,7 +30,8 @@ import yaml
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 
-from auditor.errors import InputError
+from auditor.errors import InputError, printable
+from auditor.timestamps import parse_date, parse_timestamp
 
 JsonPath = tuple[str | int, ...]
 
@@ -31,7 +39,7 @@ JsonPath = tuple[str | int, ...]
 def quoted(text: str) -> str:
     """'text' for a message, with line breaks and other control characters escaped,
     so a key or value from the user cannot break the message's single paragraph."""
-    return "'" + (text if text.isprintable() else json.dumps(text)[1:-1]) + "'"
+    return f"'{printable(text)}'"
 
 
 def format_path(path: Iterable[str | int]) -> str:
@@ -53,6 +61,25 @@ _PlainLoader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
+# Bounds on what a document may hold. No settings, snapshot or rule document comes close;
+# beyond them input is garbage or hostile, and would only fail somewhere less helpful
+# (Python's recursion limit, its 4,300-digit limit on integers, memory, patience).
+MAX_DOCUMENT_BYTES = 1024**2  # a settings or rule file, and any other small file alike
+MAX_YAML_CHARS = 4 * 1024**2  # PyYAML reads well under a megabyte a second
+MAX_DEPTH = 64
+MAX_NODES = 200_000
+MAX_TEXT = 65_536  # characters in one value or key
+# The whole numbers every JSON reader holds exactly (RFC 8259, section 6).
+MAX_INTEGER = 2**53 - 1
+_INTEGER_DIGITS = 40  # longer YAML or JSON integer text is beyond MAX_INTEGER (or padding)
+_INTEGERS = f"from -{MAX_INTEGER} to {MAX_INTEGER} (2^53 - 1)"
+_TOO_DEEP = (f"this is not a settings, snapshot or rule document: its lists and mappings are "
+             f"nested more than {MAX_DEPTH} levels deep")
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1024**2:g} MiB"
+
 
 @dataclass
 class Document:
@@ -62,11 +89,15 @@ class Document:
     _lines: dict[JsonPath, int] | None = field(default=None, repr=False)
 
     def line_of(self, path: JsonPath) -> int | None:
-        """The line where the value at path starts (or the nearest enclosing value's)."""
+        """The line where the value at path starts (or the nearest enclosing value's).
+
+        Larger documents than YAML is read for are not searched: the JSON path says where.
+        """
         if self._lines is None:
             self._lines = {}
             try:
-                node = yaml.compose(self.text, Loader=_PlainLoader)
+                node = (yaml.compose(self.text, Loader=_PlainLoader)
+                        if len(self.text) <= MAX_YAML_CHARS else None)
             except yaml.YAMLError:
                 node = None
             if node is not None:
@@ -95,31 +126,41 @@ def _record_lines(node: yaml.Node, path: JsonPath, lines: dict[JsonPath, int]) -
             _record_lines(item, (*path, index), lines)
 
 
+class _YamlSyntaxError(InputError):
+    """Text that is not YAML at all (as opposed to YAML holding what is refused)."""
+
+
 def _yaml_data(text: str, file: str) -> Any:
     try:
         # The reader already rejects characters YAML does not allow (a NUL, say).
         loader = _PlainLoader(text)
     except yaml.reader.ReaderError as exc:
-        raise InputError(f"this is not valid YAML: it holds a character YAML does not allow "
-                         f"(#x{exc.character:04x}).", file=file,
-                         line=text.count("\n", 0, exc.position) + 1) from None
+        raise _YamlSyntaxError(
+            f"this is not valid YAML: it holds a character YAML does not allow "
+            f"(#x{exc.character:04x}).", file=file,
+            line=text.count("\n", 0, exc.position) + 1) from None
     try:
         node = loader.get_single_node()
         return None if node is None else _construct(loader, node, file, [MAX_NODES])
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise InputError(
+        raise _YamlSyntaxError(
             f"this is not valid YAML: {exc.problem or exc}.", file=file, line=line
         ) from None
     except yaml.YAMLError as exc:
-        raise InputError(f"this is not valid YAML: {exc}.", file=file) from None
+        raise _YamlSyntaxError(f"this is not valid YAML: {exc}.", file=file) from None
     finally:
         loader.dispose()
 
 
+_YAML_TAG = "tag:yaml.org,2002:"
+_STR, _INT = _YAML_TAG + "str", _YAML_TAG + "int"
+_PLAIN_SCALARS = frozenset(_YAML_TAG + name for name in ("str", "int", "float", "bool", "null"))
+
+
 def _construct(loader: _PlainLoader, node: yaml.Node, file: str, budget: list[int]) -> Any:
-    """Build plain data from a YAML node, refusing duplicate and non-text keys.
+    """Build plain data from a YAML node, refusing tags, duplicate and non-text keys.
 
     `budget` counts the values still allowed: aliases are expanded, so a small file of
     nested aliases ("billion laughs") would otherwise expand without bound.
@@ -129,10 +170,14 @@ def _construct(loader: _PlainLoader, node: yaml.Node, file: str, budget: list[in
         raise InputError(f"this is not a settings or rule document: it expands to more than "
                          f"{MAX_NODES:,} values (aliases referring to aliases?).", file=file)
     if isinstance(node, yaml.MappingNode):
+        _require_tag(node, _YAML_TAG + "map", file)
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node)
             line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise InputError("keys must be text, found a list or mapping.",
+                                 file=file, line=line)
+            key = _scalar(loader, key_node, file)
             if not isinstance(key, str):
                 raise InputError(f"keys must be text, found {key!r}.", file=file, line=line)
             if key in result:
@@ -144,8 +189,53 @@ def _construct(loader: _PlainLoader, node: yaml.Node, file: str, budget: list[in
             result[key] = _construct(loader, value_node, file, budget)
         return result
     if isinstance(node, yaml.SequenceNode):
+        _require_tag(node, _YAML_TAG + "seq", file)
         return [_construct(loader, item, file, budget) for item in node.value]
+    assert isinstance(node, yaml.ScalarNode)  # the only other kind of node
+    return _scalar(loader, node, file)
+
+
+def _scalar(loader: _PlainLoader, node: yaml.ScalarNode, file: str) -> Any:
+    # A tag may only repeat what the value is anyway (!!int 5), or say it is text (!!str 5).
+    untagged: str = _STR
+    if node.style is None:  # a plain scalar: its tag would come from its text
+        untagged = loader.resolve(  # type: ignore[no-untyped-call]  # untyped in the stubs
+            yaml.ScalarNode, node.value, (True, False))
+    # Implicit tags beyond plain data (the merge key <<, the value key =) are refused too.
+    _require_tag(node, untagged if untagged in _PLAIN_SCALARS else _STR, file, also=_STR)
+    if node.tag == _INT and len(node.value) > _INTEGER_DIGITS:
+        return _Oversized(node.value)  # int() would refuse it with a traceback
     return loader.construct_object(node)
+
+
+def _require_tag(node: yaml.Node, expected: str, file: str, also: str = "") -> None:
+    if node.tag in (expected, also):
+        return
+    tag = node.tag
+    name = "!!" + tag.removeprefix(_YAML_TAG) if tag.startswith(_YAML_TAG) else tag
+    merge = " (the merge key <<)" if tag == _YAML_TAG + "merge" else ""
+    raise InputError(
+        f"the YAML tag {quoted(_cut(name))}{merge} is not allowed: only plain data is read "
+        "(text, numbers, true, false, null, lists and mappings), without tags.",
+        file=file, line=node.start_mark.line + 1)
+
+
+def _cut(text: str, most: int = 60) -> str:
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
+class _Oversized:
+    """Integer text too long to convert; kept so the problem is reported with its path."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return _cut(self.text, 20)
+
+
+def _json_integer(text: str) -> int | _Oversized:
+    return _Oversized(text) if len(text) > _INTEGER_DIGITS else int(text)
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -157,68 +247,170 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _json_data(text: str, file: str) -> Any:
+    try:
+        # NaN and Infinity are not JSON; read them as floats, to refuse them with a path.
+        return json.loads(text, object_pairs_hook=_reject_duplicates,
+                          parse_int=_json_integer, parse_constant=float)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"this is not valid JSON: {exc.msg} (column {exc.colno}); the file may be "
+            "truncated or hand-edited.",
+            file=file,
+            line=exc.lineno,
+        ) from None
+    except ValueError as exc:
+        raise InputError(f"{exc}.", file=file) from None
+    except RecursionError:
+        raise InputError(f"{_TOO_DEEP}.", file=file) from None
+
+
 def parse_document(text: str, file: str) -> Document:
-    """Parse JSON (for a .json file) or YAML text into a Document."""
+    """Parse JSON (for a .json file) or YAML text into a Document of plain data."""
     if file.lower().endswith(".json"):
-        try:
-            data = json.loads(text, object_pairs_hook=_reject_duplicates)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"this is not valid JSON: {exc.msg} (column {exc.colno}); the file may be "
-                "truncated or hand-edited.",
-                file=file,
-                line=exc.lineno,
-            ) from None
-        except ValueError as exc:
-            raise InputError(f"{exc}.", file=file) from None
-        except RecursionError:
-            raise InputError(f"{_TOO_DEEP}.", file=file) from None
+        data = _json_data(text, file)
+    elif len(text) > MAX_YAML_CHARS:
+        raise InputError(f"this YAML document is over {_mib(MAX_YAML_CHARS)}, more than YAML "
+                         "is read for; write a document this large as JSON, in a .json file.",
+                         file=file)
     else:
         try:
             data = _yaml_data(text, file)
         except RecursionError:
             raise InputError(f"{_TOO_DEEP}, or an alias refers to itself.", file=file) from None
-    if _depth(data) > MAX_DEPTH:
-        raise InputError(f"{_TOO_DEEP}.", file=file)
-    return Document(data=data, file=file, text=text)
+    doc = Document(data=data, file=file, text=text)
+    found = plain_data_problem(data)
+    if found is not None:
+        path, problem = found
+        raise doc.error(problem, path) if path else InputError(problem, file=file)
+    return doc
 
 
-# No settings, snapshot or rule document comes close; deeper input is garbage, and would
-# only reach Python's recursion limit somewhere less helpful.
-MAX_DEPTH = 64
-MAX_NODES = 200_000
-_TOO_DEEP = (f"this is not a settings, snapshot or rule document: its lists and mappings are "
-             f"nested more than {MAX_DEPTH} levels deep")
-
-
-def _depth(data: Any) -> int:
-    deepest = 0
-    stack = [(data, 0)]
-    while stack:
-        value, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if depth > MAX_DEPTH:
-            break
-        if isinstance(value, dict):
-            stack.extend((item, depth + 1) for item in value.values())
-        elif isinstance(value, list):
-            stack.extend((item, depth + 1) for item in value)
-    return deepest
-
-
-def load_document(path: Path, what: str) -> Document:
-    """Read and parse a file; `what` names it in errors ("settings file")."""
+def parse_flag_value(text: str) -> Any:
+    """A flag's value read as YAML (25000, 0.5, true, [a, b]); text that is not YAML is
+    taken as it is. Refused like a document's values: tags, NaN, oversized numbers..."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return _yaml_data(text, "")
+    except _YamlSyntaxError:
+        return text
+
+
+def plain_data_problem(data: Any) -> tuple[JsonPath, str] | None:
+    """Where the data first holds something other than plain data of a sane size, and what.
+
+    Walked without recursion, so that too deep a document is reported, not a crash; too
+    deep is reported at the root ($), where no line needs to be looked up.
+    """
+    stack: list[tuple[Any, JsonPath]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            return (), f"{_TOO_DEEP}."
+        if isinstance(value, dict):
+            children = []
+            for key, item in value.items():
+                problem = _text_problem(key, "key")
+                if problem:
+                    return (path if len(key) > MAX_TEXT else (*path, key)), problem
+                children.append((item, (*path, key)))
+            stack.extend(reversed(children))
+        elif isinstance(value, list):
+            stack.extend(reversed([(item, (*path, index)) for index, item in enumerate(value)]))
+        else:
+            problem = _scalar_problem(value)
+            if problem:
+                return path, problem
+    return None
+
+
+# Tab and line breaks are text; other control characters could drive a terminal or hide
+# text, and a lone surrogate is half a UTF-16 pair that cannot even be written as UTF-8.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _text_problem(text: str, what: str) -> str | None:
+    if len(text) > MAX_TEXT:
+        return (f"this {what} is {len(text):,} characters long, over the limit of "
+                f"{MAX_TEXT:,} characters for one {what}.")
+    bad = _NOT_TEXT.search(text)
+    if bad is None:
+        return None
+    char = bad.group()
+    where = f"U+{ord(char):04X} at character {bad.start() + 1}"
+    if "\ud800" <= char <= "\udfff":
+        return (f"this {what} holds a lone surrogate ({where}): half of a UTF-16 pair, not a "
+                "character. Write the character in full, or remove it.")
+    return (f"this {what} holds the control character {where}; only tab and line breaks "
+            "are allowed. Remove it.")
+
+
+def _scalar_problem(value: Any) -> str | None:
+    if isinstance(value, str):
+        return _text_problem(value, "text")
+    if isinstance(value, _Oversized):
+        return (f"a whole number written with {len(value.text):,} characters is beyond the "
+                f"whole numbers this tool reads, {_INTEGERS}.")
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if abs(value) > MAX_INTEGER:
+            return f"{value} is beyond the whole numbers this tool reads, {_INTEGERS}."
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (
+            f"{value} is not a number this tool reads: numbers must be finite, not NaN or "
+            "infinity.")
+    return f"a value of type {type(value).__name__} is not plain data."
+
+
+def read_text_file(path: Path, what: str, max_bytes: int) -> str:
+    """The UTF-8 text of a regular file of at most max_bytes; `what` names it in errors.
+
+    Checked before reading: a device (/dev/zero), a named pipe or a folder would make a
+    plain read wait forever, never end, or fail with a traceback.
+    """
+    file = str(path)
+    try:
+        # Non-blocking, so that opening a named pipe returns at once instead of waiting.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                raise InputError(f"expected a {what}, found a folder.", file=file)
+            if not stat.S_ISREG(info.st_mode):
+                raise InputError(f"expected a {what} in a regular file; this is a "
+                                 f"{_file_kind(info.st_mode)}, which is not read.", file=file)
+            # Read one byte beyond the bound too: a file may grow after its size was taken.
+            data = b"" if info.st_size > max_bytes else handle.read(max_bytes + 1)
     except FileNotFoundError:
-        raise InputError(f"the {what} does not exist.", file=str(path)) from None
+        raise InputError(f"the {what} does not exist.", file=file) from None
     except IsADirectoryError:
-        raise InputError(f"expected a {what}, found a folder.", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError(f"the {what} is not UTF-8 text.", file=str(path)) from None
+        raise InputError(f"expected a {what}, found a folder.", file=file) from None
     except OSError as exc:
-        raise InputError(f"the {what} cannot be read: {exc.strerror}.", file=str(path)) from None
-    return parse_document(text, str(path))
+        raise InputError(f"the {what} cannot be read: {exc.strerror}.", file=file) from None
+    if info.st_size > max_bytes or len(data) > max_bytes:
+        raise InputError(f"the {what} is over {_mib(max_bytes)}, the most this tool reads "
+                         f"from a {what}; it was not read.", file=file)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"the {what} is not UTF-8 text (byte {exc.start + 1}).", file=file,
+                         line=data.count(b"\n", 0, exc.start) + 1) from None
+    # As reading in text mode would: every line break becomes \n.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
+                       (stat.S_ISFIFO, "named pipe"), (stat.S_ISSOCK, "socket")):
+        if test(mode):
+            return kind
+    return "special file"
+
+
+def load_document(path: Path, what: str, max_bytes: int = MAX_DOCUMENT_BYTES) -> Document:
+    """Read and parse a file; `what` names it in errors ("settings file")."""
+    return parse_document(read_text_file(path, what, max_bytes), str(path))
 
 
 # --- schemas -------------------------------------------------------------------------
@@ -247,26 +439,29 @@ _FORMATS = jsonschema.FormatChecker(formats=())
 
 @_FORMATS.checks("date", raises=ValueError)
 def _is_date(value: object) -> bool:
-    # fromisoformat alone would also take 20261118 and the week date 2026-W47-1.
-    if not isinstance(value, str):
-        return True
-    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)) and bool(date.fromisoformat(value))
+    if isinstance(value, str):
+        parse_date(value)
+    return True
 
 
 @_FORMATS.checks("date-time", raises=ValueError)
 def _is_date_time(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise ValueError("no time zone")
-    return "T" in value
+    if isinstance(value, str):
+        parse_timestamp(value)
+    return True
 
 
 def validator_for(name: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(
         load_schema(name), registry=_registry(), format_checker=_FORMATS
     )
+
+
+@cache
+def part_validator(name: str, pointer: str) -> jsonschema.Draft202012Validator:
+    """A validator for one part of a shipped schema, e.g. a snapshot item's definition."""
+    ref = {"$ref": f"{load_schema(name)['$id']}#{pointer}"}
+    return jsonschema.Draft202012Validator(ref, registry=_registry(), format_checker=_FORMATS)
 
 
 def validate_document(doc: Document, schema_name: str, *, at: JsonPath = ()) -> None:
@@ -336,9 +531,12 @@ def _intended_branch(error: ValidationError) -> list[ValidationError] | None:
     return candidates[reach[-1][1]]
 
 
-def _shown(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "..."
+def shown(value: Any) -> str:
+    """A value as JSON for a message: cut short, and escaped where it is not printable."""
+    text = json.dumps(value, ensure_ascii=False, default=repr)
+    if not text.isprintable():
+        text = json.dumps(value, default=repr)
+    return _cut(text)
 
 
 def _expected_type(schema_type: Any) -> str:
@@ -370,24 +568,29 @@ def describe_violation(error: ValidationError) -> str:
             missing = str(error.message).split("'")[1] if "'" in error.message else error.message
             return f"the required key '{missing}' is missing."
         case "enum":
-            choices = ", ".join(_shown(v) for v in schema["enum"])
-            return f"expected one of {choices}; found {_shown(error.instance)}."
+            choices = ", ".join(shown(v) for v in schema["enum"])
+            return f"expected one of {choices}; found {shown(error.instance)}."
         case "const":
-            return f"expected {_shown(schema['const'])}; found {_shown(error.instance)}."
+            return f"expected {shown(schema['const'])}; found {shown(error.instance)}."
         case "type":
             return (
-                f"expected {_expected_type(schema['type'])}; found {_shown(error.instance)}."
+                f"expected {_expected_type(schema['type'])}; found {shown(error.instance)}."
             )
         case "format":
             fmt = str(schema.get("format"))
             shape = {"date": "a date written YYYY-MM-DD",
-                     "date-time": "a timestamp with a time zone, like 2026-11-20T09:30:00Z"}
-            return f"expected {shape.get(fmt, fmt)}; found {_shown(error.instance)}."
+                     "date-time": "a timestamp with a time zone, like 2026-11-20T09:30:00Z "
+                                  "(RFC 3339)"}
+            # The checker's reason, when it says more than "not in this form".
+            cause = str(error.cause or "")
+            why = ("" if not cause or cause.startswith("not ")
+                   else f" {cause[:1].upper()}{cause[1:]}.")
+            return f"expected {shape.get(fmt, fmt)}; found {shown(error.instance)}.{why}"
         case "minimum" | "minLength" | "maxItems" | "minItems":
             return f"{error.message}."
         case "oneOf" | "anyOf":
             return (
-                f"{_shown(error.instance)} does not have any of the shapes allowed here "
+                f"{shown(error.instance)} does not have any of the shapes allowed here "
                 "(see `auditor schema` for them)."
             )
     return f"{error.message}."

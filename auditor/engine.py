@@ -10,6 +10,7 @@ import jsonschema
 
 from auditor.catalogue import Rule, with_params
 from auditor.checks import CHECKS, CheckInput, Outcome
+from auditor.consistency import Problem, find_problems
 from auditor.evidence import Found, Missing, Provenance, lookup
 from auditor.messages import render_message
 from auditor.snapshot import parse_timestamp
@@ -52,7 +53,8 @@ def _not_applicable(
 
 
 def _unknown_message(missing: Iterable[Missing]) -> str:
-    return "Cannot be verified. " + " ".join(m.describe() for m in missing)
+    # Two reads spoiled by one cause describe it alike: say it once.
+    return "Cannot be verified. " + " ".join(dict.fromkeys(m.describe() for m in missing))
 
 
 def evaluate_rule(
@@ -61,13 +63,17 @@ def evaluate_rule(
     params: dict[str, Any],
     *,
     show_emails: bool = False,
+    problems: tuple[Problem, ...] | None = None,
 ) -> Finding:
+    """problems: the snapshot's consistency problems, when the caller has found them."""
+    if problems is None:
+        problems = find_problems(snapshot)
     values: dict[str, Any] = {}
     found: set[str] = set()
     provenance: list[Provenance] = []
     missing: list[Missing] = []
     for name, read in rule.reads.items():
-        result = lookup(snapshot, read.path)
+        result = lookup(snapshot, read.path, problems)
         if isinstance(result, Found):
             values[name] = result.value
             found.add(name)
@@ -107,8 +113,11 @@ def evaluate(
     *,
     show_emails: bool = False,
 ) -> list[Finding]:
-    """Evaluate every rule as of the snapshot's created_at."""
+    """Evaluate every rule as of the snapshot's created_at, on the evidence that survives
+    the consistency checks."""
+    problems = find_problems(snapshot)
     return [
-        evaluate_rule(rule, snapshot, params[rule.id], show_emails=show_emails) for rule in rules
+        evaluate_rule(rule, snapshot, params[rule.id], show_emails=show_emails, problems=problems)
+        for rule in rules
     ]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 
 class InputError(Exception):
     """Bad input from the user: a file, a flag or an environment variable.
@@ -27,10 +29,16 @@ class InputError(Exception):
     def render(self) -> str:
         where = []
         if self.file:
-            where.append(self.file)
+            where.append(printable(self.file))
         if self.line is not None:
             where.append(f"line {self.line}")
         if self.path:
             where.append(f"at {self.path}")
         prefix = ", ".join(where)
         return f"{prefix}: {self.problem}" if prefix else self.problem
+
+
+def printable(name: str) -> str:
+    """Text (a file name, a key) as given, or escaped where it holds a line break, a control
+    character or an undecodable byte, so that a message stays one printable paragraph."""
+    return name if name.isprintable() else json.dumps(name)[1:-1]

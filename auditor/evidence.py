@@ -8,12 +8,12 @@ standing in for evidence that is not there.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from auditor.snapshot import is_unavailable
-
-SOURCE_LABELS = {"salesforce": "Salesforce", "intercom": "Intercom"}
+from auditor.consistency import Problem
+from auditor.snapshot import SOURCE_LABELS, is_unavailable
 
 _COLLECT_HINT = {
     "salesforce": "collect Salesforce evidence with `auditor collect` and Salesforce credentials "
@@ -53,14 +53,36 @@ class Missing:
         return f"{reason[:1].upper()}{reason[1:]}. To supply it, {self.how_to_supply}."
 
 
-def lookup(snapshot: dict[str, Any], path: str) -> Found | Missing:
+def lookup(
+    snapshot: dict[str, Any], path: str, problems: Iterable[Problem] = ()
+) -> Found | Missing:
+    """The value at path, or why there is none: not supplied, unavailable, or spoiled by
+    one of the snapshot's consistency problems (see auditor.consistency)."""
     root, _, rest = path.partition(".")
     keys = rest.split(".") if rest else []
     if root == "settings":
-        return _lookup_settings(snapshot, path, keys)
-    if root in SOURCE_LABELS:
-        return _lookup_observed(snapshot, root, path, keys)
-    return Missing(path, f"'{root}' is not a part of the snapshot", "fix the rule's `reads`")
+        result = _lookup_settings(snapshot, path, keys)
+    elif root in SOURCE_LABELS:
+        result = _lookup_observed(snapshot, root, path, keys)
+    else:
+        return Missing(path, f"'{root}' is not a part of the snapshot", "fix the rule's `reads`")
+    spoiled = [problem for problem in problems if problem.spoils(path)]
+    if isinstance(result, Missing) or not spoiled:
+        return result
+    return _impossible(path, spoiled)
+
+
+# How many problems one finding spells out before counting the rest.
+_PROBLEMS_SHOWN = 3
+
+
+def _impossible(path: str, problems: list[Problem]) -> Missing:
+    reasons = "; ".join(problem.reason for problem in problems[:_PROBLEMS_SHOWN])
+    more = len(problems) - _PROBLEMS_SHOWN
+    if more > 0:
+        reasons += f" (and {more} more problem{'s' if more != 1 else ''})"
+    fixes = list(dict.fromkeys(problem.how_to_fix for problem in problems))
+    return Missing(path, reasons, "; or ".join(fixes))
 
 
 def _lookup_settings(snapshot: dict[str, Any], path: str, keys: list[str]) -> Found | Missing:
@@ -97,7 +119,8 @@ def _lookup_observed(
     status = section.get("status")
     if status == "skipped":
         return Missing(path, f"{label} collection was skipped ({section.get('reason')})", how)
-    if status != "collected":
+    # A partial section holds data beside unavailable markers; each item answers for itself.
+    if status not in ("collected", "partial"):
         return Missing(path, f"{label} could not be collected: {section.get('reason')}", how)
     value: Any = section
     for depth, key in enumerate(keys):

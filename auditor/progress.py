@@ -7,9 +7,10 @@ import threading
 from typing import TextIO
 
 from auditor.collection import SourceProgress
+from auditor.display import one_line
 from auditor.snapshot import SOURCES
 
-FINAL_STATES = ("collected", "unavailable", "skipped")
+FINAL_STATES = ("collected", "partial", "unavailable", "skipped")
 _SPINNER = "|/-\\"
 
 
@@ -19,8 +20,9 @@ def describe(progress: SourceProgress) -> str:
         line += f", {progress.requests} request{'' if progress.requests == 1 else 's'}"
     if progress.detail:
         line += f": {progress.detail}"
-    # Details come from APIs: no control character may drive the terminal.
-    return "".join(ch if ch.isprintable() else " " for ch in line)
+    # Details come from APIs: no control character may drive the terminal, and no
+    # invisible one may hide.
+    return one_line(line)
 
 
 class PlainProgress:

@@ -14,7 +14,7 @@ from auditor import TOOL_NAME, __version__
 from auditor.catalogue import SEVERITIES
 from auditor.engine import STATUSES, Finding
 from auditor.sections import SECTIONS
-from auditor.snapshot import SOURCES, timestamp
+from auditor.snapshot import SOURCES, evidence_items, is_unavailable, timestamp
 
 RESULTS_SCHEMA_VERSION = 1
 
@@ -50,12 +50,50 @@ def _collection(snapshot: dict[str, Any]) -> dict[str, Any]:
     collection = {}
     for source in SOURCES:
         section = snapshot.get(source) or {}
-        collection[source] = {
-            key: section[key]
-            for key in ("status", "reason", "collected_at", "requests")
-            if key in section
-        }
+        entry = {key: section[key] for key in ("status", "reason", "collected_at", "requests")
+                 if key in section}
+        if section.get("status") in ("collected", "partial"):
+            entry["unavailable_items"] = [
+                {"item": name, "reason": value["reason"]}
+                for name, value in evidence_items(section).items() if is_unavailable(value)]
+            entry.update(_ABOUT[source](section))
+        collection[source] = entry
     return collection
+
+
+def _readable(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) and not is_unavailable(value) else None
+
+
+def _about_salesforce(section: dict[str, Any]) -> dict[str, Any]:
+    """Which org was read, and as whom: the report's header and the audit's reach."""
+    about: dict[str, Any] = {}
+    org = _readable(section.get("org"))
+    if org:
+        about["subject"] = {"name": org["name"], "edition": org.get("edition"),
+                            "sandbox": org.get("is_sandbox"),
+                            "address": section.get("instance_url")}
+    audited_as = _readable(section.get("audited_as"))
+    if audited_as:
+        about["audited_as"] = {"user": audited_as.get("username") or audited_as.get("user_id"),
+                               "permissions": audited_as["permissions"]}
+    return about
+
+
+def _about_intercom(section: dict[str, Any]) -> dict[str, Any]:
+    about: dict[str, Any] = {}
+    workspace = _readable(section.get("workspace"))
+    if workspace:
+        about["subject"] = {"name": workspace["name"], "region": workspace.get("region"),
+                            "address": section.get("base_url")}
+        admin = workspace.get("admin") or {}
+        user = admin.get("email") or admin.get("name") or admin.get("id")
+        if user:
+            about["audited_as"] = {"user": user}
+    return about
+
+
+_ABOUT = {"salesforce": _about_salesforce, "intercom": _about_intercom}
 
 
 def _snapshot_metadata(snapshot: dict[str, Any], snapshot_file: str | None) -> dict[str, Any]:

@@ -8,14 +8,25 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from auditor import TOOL_NAME, __version__
-from auditor.documents import Document, load_document, validate_document
+from auditor.documents import (
+    Document,
+    format_path,
+    load_document,
+    load_schema,
+    part_validator,
+    plain_data_problem,
+    validate_document,
+)
+from auditor.timestamps import parse_timestamp as parse_timestamp  # re-exported, RFC 3339
 
 SNAPSHOT_VERSION = 1
 SOURCES = ("salesforce", "intercom")
+SOURCE_LABELS = {"salesforce": "Salesforce", "intercom": "Intercom"}
 
 
 def utc_now() -> datetime:
@@ -23,12 +34,8 @@ def utc_now() -> datetime:
 
 
 def timestamp(moment: datetime) -> str:
-    """ISO 8601 in UTC with a Z, the one timestamp shape snapshots use."""
+    """RFC 3339 in UTC with a Z and whole seconds, the one shape the tool writes."""
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def parse_timestamp(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def unavailable(reason: str) -> dict[str, str]:
@@ -38,6 +45,40 @@ def unavailable(reason: str) -> dict[str, str]:
 
 def skipped(reason: str) -> dict[str, str]:
     return {"status": "skipped", "reason": reason}
+
+
+# The keys of a collected source section that describe the collection, not evidence.
+SECTION_METADATA = frozenset({"status", "collected_at", "requests", "api_version",
+                              "instance_url", "base_url"})
+
+
+def evidence_items(section: dict[str, Any]) -> dict[str, Any]:
+    """The evidence items of a collected source section, by name."""
+    return {key: value for key, value in section.items() if key not in SECTION_METADATA}
+
+
+def unfit_item(source: str, name: str, value: Any) -> str | None:
+    """Why an evidence item as collected could not be stored and loaded again, if it could not.
+
+    A server may send text a snapshot refuses (control characters, lone surrogates, dates
+    past the calendar's bounds): such an item is kept out rather than making the whole
+    snapshot unloadable.
+    """
+    problem = plain_data_problem(value)
+    if problem:
+        path, what = problem
+        return f"at {format_path(path)}: {what}"
+    pointer = f"/properties/{source}/oneOf/1/properties/{name}"
+    if name not in _collected_properties(source):
+        return None
+    error = next(iter(part_validator("snapshot", pointer).iter_errors(value)), None)
+    return None if error is None else f"at {format_path(error.absolute_path)}: {error.message}"
+
+
+@cache
+def _collected_properties(source: str) -> frozenset[str]:
+    schema = load_schema("snapshot")["properties"][source]["oneOf"][1]["properties"]
+    return frozenset(schema)
 
 
 def is_unavailable(value: Any) -> bool:
@@ -84,8 +125,13 @@ def check_snapshot(doc: Document) -> dict[str, Any]:
     return data
 
 
+# Far beyond any org's snapshot (they hold counts and examples, not records), and small
+# enough that reading one never exhausts a laptop's memory.
+MAX_SNAPSHOT_BYTES = 256 * 1024**2
+
+
 def load_snapshot(path: Path) -> dict[str, Any]:
-    return check_snapshot(load_document(path, "snapshot"))
+    return check_snapshot(load_document(path, "snapshot", MAX_SNAPSHOT_BYTES))
 
 
 def dump_snapshot(snapshot: dict[str, Any]) -> str:

@@ -68,9 +68,7 @@ def live_collectors(latency: float, stack: ExitStack) -> dict[str, Callable[...,
     workspace = make_scenario(faults={endpoint: [ic.Fault(delay=latency, times=10**6)]
                                       for endpoint in ("GET /me", "GET /admins",
                                                        "POST /contacts/search",
-                                                       "GET /companies",
-                                                       "GET /admins/activity_logs",
-                                                       "GET /data_attributes")})
+                                                       "POST /admins/activity_logs/search")})
     served = stack.enter_context(intercom(workspace))
     sf_env = {**os.environ, "SF_INSTANCE_URL": sf.base_url,
               "SF_ACCESS_TOKEN": sf.scenario.access_token, "REQUESTS_CA_BUNDLE": str(bundle)}

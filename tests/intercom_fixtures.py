@@ -37,10 +37,11 @@ def make_scenario(
     events: int = 150,
     users: tuple[int, int] = (900, 12),  # (total, without email)
     leads: tuple[int, int] = (300, 60),
-    companies: int = 1530,
     faults: dict[str, list[Fault]] | None = None,
+    **behaviour: Any,
 ) -> Scenario:
-    """A workspace at the size the request budget is stated for."""
+    """A workspace at the size the request budget is stated for; `behaviour` sets the
+    Scenario's other fields (activity_paging, activity_search, next_origin)."""
     admins: list[Record] = [
         {"id": str(4417000 + n), "name": f"Teammate {n}", "email": f"teammate{n}@acme.example",
          "has_inbox_seat": n % 3 != 2, "away_mode_enabled": n == 1}
@@ -54,10 +55,9 @@ def make_scenario(
         me_id=admins[0]["id"],
         admins=admins,
         contacts=_contacts("user", *users) + _contacts("lead", *leads),
-        companies=companies,
         activity_logs=_activity_logs(events),
-        data_attributes=DATA_ATTRIBUTES,
         faults=faults or {},
+        **behaviour,
     )
 
 
@@ -74,7 +74,8 @@ APP_EVENTS = [
     (12, "app_package_installation", "Salesforce"),
     (3, "app_package_token_regeneration", "Salesforce"),
     (40, "app_package_uninstallation", "Slack"),
-    (120, "app_package_installation", "Salesforce"),  # outside the 90-day window
+    (200, "app_package_installation", "Salesforce"),
+    (400, "app_package_installation", "Salesforce"),  # outside the 365-day window
 ]
 
 
@@ -92,27 +93,9 @@ def _activity_logs(count: int) -> list[Record]:
 
     logs = [entry(n, days, kind, f"Teammate 0 changed the {app} app ({kind}).")
             for n, (days, kind, app) in enumerate(APP_EVENTS[:count])]
-    logs += [entry(n, (n % 85) + 0.5, "admin_login_success", "Teammate 0 logged in.")
+    logs += [entry(n, (n % 360) + 0.5, "admin_login_success", "Teammate 0 logged in.")
              for n in range(len(logs), count)]
     return logs
-
-
-def _attribute(n: int, name: str, label: str, *, custom: bool, model: str = "contact") -> Record:
-    return {"type": "data_attribute", "id": n, "model": model, "name": name,
-            "full_name": f"custom_attributes.{name}" if custom else name, "label": label,
-            "description": label, "data_type": "string", "api_writable": True,
-            "ui_writable": True, "messenger_writable": False, "custom": custom,
-            "archived": False}
-
-
-DATA_ATTRIBUTES = [
-    _attribute(1, "email", "Email", custom=False),
-    _attribute(2, "salesforce_lead_id", "Salesforce Lead ID", custom=False),
-    _attribute(3, "sfdc_owner", "SalesForce owner", custom=True),
-    _attribute(4, "plan", "Plan", custom=True),
-    _attribute(5, "salesforce_account_id", "Salesforce Account ID", custom=False,
-               model="company"),
-]
 
 
 @dataclass
@@ -128,6 +111,8 @@ class Run:
     section: dict[str, Any]
     counted: int  # on_request calls
     sleeps: list[float] = field(default_factory=list)
+    # What on_teammates was called with, and how many requests had been counted then.
+    published: list[tuple[list[dict[str, Any]] | None, int]] = field(default_factory=list)
 
 
 _CA_DIR = tempfile.TemporaryDirectory(prefix="intercom-ca-")  # removed at exit
@@ -165,19 +150,38 @@ def intercom(scenario: Scenario, *, https: bool = True) -> Iterator[Served]:
 
 def collect(env: dict[str, str], **options: Any) -> Run:
     """Run the collector with waits recorded instead of slept."""
-    sleeps: list[float] = []
-    counted = 0
+    run = Run({}, 0)
 
     def count() -> None:
-        nonlocal counted
-        counted += 1
+        run.counted += 1
 
     async def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
+        run.sleeps.append(seconds)
         await asyncio.sleep(0)
 
-    section = collect_intercom(IntercomOptions(env=env, **options), count, sleep=sleep)
-    return Run(section, counted, sleeps)
+    def publish(teammates: list[dict[str, Any]] | None) -> None:
+        run.published.append((teammates, run.counted))
+
+    run.section = collect_intercom(IntercomOptions(env=env, **options), count, sleep=sleep,
+                                   on_teammates=publish)
+    return run
+
+
+def collect_checked(scenario: Scenario, **options: Any) -> tuple[Run, Served]:
+    """Collect from the scenario, served; the section must validate, have counted its
+    requests as the emulator did, and hold no token."""
+    with intercom(scenario) as served:
+        run = collect(served.env, **options)
+    assert_valid_section(run.section)
+    assert served.emulator.requests == run.counted == run.section["requests"]
+    assert_no_token(run.section)
+    return run, served
+
+
+def unavailable_reasons(section: dict[str, Any]) -> dict[str, str]:
+    """The reason of each unavailable item, by item."""
+    return {name: item["reason"] for name, item in section.items()
+            if isinstance(item, dict) and item.get("status") == "unavailable"}
 
 
 def assert_valid_section(section: dict[str, Any]) -> None:

@@ -24,14 +24,29 @@ SPEC_PATH = REPO_ROOT.parent / "shared" / "reference" / "intercom-openapi-2.16.y
 SPEC_MISSING = f"Intercom's OpenAPI description is not at {SPEC_PATH}"
 _URI = "urn:intercom-openapi"
 
-# Query parameters the collector sends that the 2.16 description leaves out. The 2.17
-# reference documents per_page (1..250) for the activity-log list; the next page follows
-# Intercom's cursor convention, `starting_after` from `pages.next`.
+# Query parameters the 2.16 description leaves out that next-page requests carry. The
+# 2.17 reference documents `page` for the activity-log list, and a search next link that
+# sets `page` and `per_page` (1..250) in the query; `starting_after` is the cursor of the
+# 2.16 description's own `pages.next` object, sent back the way Intercom's lists take it.
+# Older references allow /admins a `pages` object too; its next link is followed as sent.
 UNDECLARED_QUERY: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
+    ("get", "/admins"): {"page": {"type": "integer", "minimum": 1}},
     ("get", "/admins/activity_logs"): {
-        "per_page": {"type": "integer", "minimum": 1, "maximum": 250},
+        "page": {"type": "integer", "minimum": 1},
         "starting_after": {"type": "string"},
     },
+    ("post", "/admins/activity_logs/search"): {
+        "page": {"type": "integer", "minimum": 1},
+        "per_page": {"type": "integer", "minimum": 1, "maximum": 250},
+    },
+}
+# Answers later references describe otherwise than 2.16: the activity-log lists' `pages`
+# may be the 2.16 cursor object or the pages_link of later references (`next` a URL).
+LATER_ANSWERS: dict[tuple[str, ...], dict[str, Any]] = {
+    ("components", "schemas", "activity_log_list", "properties", "pages"): {"anyOf": [
+        {"$ref": "#/components/schemas/cursor_pages"},
+        {"$ref": "#/components/schemas/pages_link"},
+    ]},
 }
 
 
@@ -59,9 +74,18 @@ def _typeless_nullable(node: Any) -> Any:
     return copy
 
 
+def _with_later_answers(spec: dict[str, Any]) -> dict[str, Any]:
+    for (*parents, last), schema in LATER_ANSWERS.items():
+        node = spec
+        for key in parents:
+            node = node[key]
+        node[last] = schema
+    return spec
+
+
 class OpenApi:
     def __init__(self, spec: dict[str, Any]) -> None:
-        self.spec = _typeless_nullable(spec)
+        self.spec = _with_later_answers(_typeless_nullable(spec))
         self._registry: Registry[Any] = Registry().with_resource(
             _URI, Resource.from_contents(self.spec, default_specification=DRAFT4)
         )
@@ -96,8 +120,8 @@ class OpenApi:
         return [f"{exchange.endpoint} request: {p}" for p in problems]
 
     def response_problems(self, exchange: Exchange) -> list[str]:
-        if exchange.status is None:
-            return []  # the emulator dropped the connection: there was no answer
+        if exchange.status is None or exchange.injected:
+            return []  # no answer (a dropped connection), or one broken on purpose
         operation = self.spec["paths"].get(exchange.path, {}).get(exchange.method.lower())
         if operation is None:
             return [f"{exchange.endpoint} is not an operation of the description"]

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
+from auditor.collectors import UserKeys
 from auditor.collectors.salesforce import SalesforceOptions, collect_salesforce
 from auditor.collectors.salesforce_api import RetryPolicy
 from auditor.documents import validator_for
 from auditor.snapshot import new_snapshot, skipped
-from tests.emulators.salesforce import Emulator, Scenario
+from tests.emulators.salesforce import Emulator, Exchange, Scenario
 
 INTEGRATION_USER = "005000000000002AAA"
 
@@ -33,7 +35,8 @@ def _ids(prefix: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def typical_tables() -> dict[str, list[dict[str, Any]]]:
     """An org with an Intercom connection whose user kept Modify All Data through a
-    permission set, duplicate Lead and Contact emails, and Case record types."""
+    permission set, duplicate Lead and Contact emails, Case record types and Intercom's
+    package; the System Administrator (admin@acme.example) is the auditing user."""
     admin, intercom, sam = "005000000000001AAA", INTEGRATION_USER, "005000000000003AAA"
     return {
         "Organization": [{"Id": "00D000000000001AAA", "Name": "Acme Inc",
@@ -123,29 +126,61 @@ def typical_tables() -> dict[str, list[dict[str, Any]]]:
             {"Name": "Partner", "DeveloperName": "Partner", "SobjectType": "Account",
              "IsActive": True},
         ]),
-        "AssignmentRule": _ids("01Q", [
-            {"Name": "Standard Case Rule", "SobjectType": "Case", "Active": True},
-            {"Name": "Old Case Rule", "SobjectType": "Case", "Active": False},
-            {"Name": "Lead Rule", "SobjectType": "Lead", "Active": True},
-        ]),
-        "SubscriberPackage": [
-            {"Id": "033000000000001AAA", "Name": "Intercom for Salesforce",
-             "NamespacePrefix": "intercom"},
-            {"Id": "033000000000002AAA", "Name": "DocuSign", "NamespacePrefix": "dsfs"},
-        ],
-        "SubscriberPackageVersion": [
-            {"Id": "04t000000000001AAA", "Name": "Winter", "MajorVersion": 3,
-             "MinorVersion": 14, "PatchVersion": 0},
-            {"Id": "04t000000000002AAA", "Name": "v7", "MajorVersion": 7, "MinorVersion": 1,
-             "PatchVersion": 2},
-        ],
-        "InstalledSubscriberPackage": _ids("0A3", [
-            {"SubscriberPackageId": "033000000000001AAA",
-             "SubscriberPackageVersionId": "04t000000000001AAA"},
-            {"SubscriberPackageId": "033000000000002AAA",
-             "SubscriberPackageVersionId": "04t000000000002AAA"},
+        "PackageLicense": _ids("050", [
+            {"NamespacePrefix": "intercom", "Status": "Free", "AllowedLicenses": -1,
+             "UsedLicenses": 0, "ExpirationDate": None},
+            {"NamespacePrefix": "dsfs", "Status": "Active", "AllowedLicenses": 50,
+             "UsedLicenses": 12, "ExpirationDate": None},
         ]),
     }
+
+
+# What Intercom's teammates and the settings' user_mappings name in the typical org.
+TEAMMATES = UserKeys(emails=frozenset({"admin@acme.example", "sam@acme.example",
+                                       "nobody@acme.example"}),
+                     usernames=frozenset())
+
+
+class ManyUsers(Sequence[dict[str, Any]]):
+    """A User table of `known` users and then `extra` made-up active ones, each made as it
+    is read, so that an org of 50,000 users costs no memory to hold."""
+
+    def __init__(self, known: list[dict[str, Any]], extra: int) -> None:
+        self.known = known
+        self.extra = extra
+
+    def __len__(self) -> int:
+        return len(self.known) + self.extra
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        if index < len(self.known):
+            return self.known[index]
+        n = index - len(self.known)
+        return {"Id": f"005{n:012d}ZZZ", "Username": f"user{n}@acme.example",
+                "Email": f"user{n}@acme.example", "IsActive": True, "UserType": "Standard",
+                "ProfileId": "00e000000000002AAA"}
+
+
+def critical_path(exchanges: Sequence[Exchange]) -> int:
+    """The longest chain of requests in which each started after the previous one ended."""
+    ordered = sorted(exchanges, key=lambda e: e.started)
+    chain: list[int] = []
+    for n, exchange in enumerate(ordered):
+        chain.append(1 + max((chain[m] for m in range(n)
+                              if ordered[m].ended <= exchange.started), default=0))
+    return max(chain, default=0)
 
 
 @dataclass
@@ -176,6 +211,7 @@ class SalesforceLab:
 
     def collect(self, env: dict[str, str] | None = None, **options: Any) -> dict[str, Any]:
         counted: list[None] = []
+        options.setdefault("user_keys", lambda: TEAMMATES)
         section = collect_salesforce(
             SalesforceOptions(env=self.token_env() if env is None else env, **options),
             lambda: counted.append(None),

@@ -185,12 +185,12 @@ def test_schema_prints_a_json_schema(name: str) -> None:
 def test_user_rules_dir_adds_a_data_rule(tmp_path: Path) -> None:
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "extra.yaml").write_text(
-        "id: cases.no_case_assignment_rule\n"
-        "title: No active Case assignment rule\n"
+        "id: cases.no_case_record_type\n"
+        "title: No active Case record type\n"
         "section: cases\nseverity: info\nbasis: observed\n"
-        "rationale: Intercom leaves case routing to Salesforce.\n"
-        "remediation: Review the active Case assignment rules.\n"
-        "reads: {rules: salesforce.case_assignment_rules}\n"
+        "rationale: Intercom's custom case form stands in for record types.\n"
+        "remediation: Review the active Case record types.\n"
+        "reads: {rules: salesforce.case_record_types}\n"
         "expect: {properties: {rules: {maxItems: 0}}}\n"
         "messages: {pass: none, fail: '{{ rules | length }} active'}\n")
     result = audit(EXAMPLES / "compliant.snapshot.json", tmp_path / "out", "--format", "json",
@@ -198,7 +198,7 @@ def test_user_rules_dir_adds_a_data_rule(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert {f["rule_id"]: f["status"] for f in report["findings"]}[
-        "cases.no_case_assignment_rule"] == "pass"
+        "cases.no_case_record_type"] == "pass"
 
 
 def test_python_m_auditor_runs() -> None:

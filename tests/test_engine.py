@@ -146,3 +146,14 @@ def test_not_applicable_over_a_missing_value_does_not_hide_an_unknown(
     # ...while a null that was attested does make it not applicable.
     attested_null = changed(compliant_snapshot(), {f"{APP}.api_usage.limit": None})
     assert evaluate_rule(rule, attested_null, {}).status == "not_applicable"
+
+
+def test_a_partial_source_answers_item_by_item() -> None:
+    # partial: some items are unavailable markers; the others are evidence like any.
+    snapshot = validated(changed(compliant_snapshot(), {
+        "intercom.status": "partial", "intercom.teammates": ITEM_UNAVAILABLE}))
+    by_rule = {finding.rule.id: finding for finding in run_all(snapshot)}
+    assert by_rule["lead_contact_sync.contacts_without_email"].status == "pass"
+    unknown = by_rule["ownership.teammates_mapped"]
+    assert unknown.status == "unknown"
+    assert "Intercom `teammates` was unavailable: 403 INSUFFICIENT_ACCESS" in unknown.message

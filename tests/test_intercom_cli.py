@@ -12,8 +12,7 @@ from auditor.snapshot import load_snapshot
 from tests.intercom_fixtures import assert_no_token, intercom, make_scenario
 
 BUDGET = 8
-ITEMS = ("workspace", "teammates", "contacts", "companies", "app_events",
-         "salesforce_attributes")
+ITEMS = ("workspace", "teammates", "contacts", "app_events")
 
 
 def auditor(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
 import pytest
 
 from auditor.collectors import SourceUnavailable
 from auditor.collectors.intercom import IntercomOptions, collect_intercom
 from auditor.errors import InputError
+from tests.emulators.intercom import Fault, IntercomEmulator
 from tests.intercom_fixtures import (
     TOKEN,
     assert_no_token,
@@ -17,18 +22,22 @@ from tests.intercom_fixtures import (
 )
 
 BUDGET = 8
+ITEMS = ["workspace", "teammates", "contacts", "app_events"]
 
 
-def test_full_collection_holds_every_item_within_the_budget(
-) -> None:
-    with intercom(make_scenario(teammates=150, events=150)) as served:
+@pytest.mark.parametrize("events", [150, 5_000])
+def test_full_collection_holds_every_item_within_the_budget(events: int) -> None:
+    with intercom(make_scenario(teammates=150, events=events)) as served:
         run = collect(served.env)
         section = run.section
 
     assert_valid_section(section)
     assert section["status"] == "collected"
-    assert served.emulator.requests == run.counted == section["requests"] <= BUDGET
-    assert section["api_version"] == "2.11"
+    # The item list is exactly what something reads: no companies, no data attributes.
+    assert [key for key in section if key in ITEMS or key.endswith(("companies", "attributes"))
+            ] == ITEMS
+    assert served.emulator.requests == run.counted == section["requests"] == 6 <= BUDGET
+    assert section["api_version"] == "2.16"
     assert section["base_url"] == served.env["INTERCOM_BASE_URL"]
     assert section["workspace"] == {
         "id_code": "ab12cd34", "name": "Globex Corp", "region": "us",
@@ -43,83 +52,92 @@ def test_full_collection_holds_every_item_within_the_budget(
     assert teammates[2]["has_inbox_seat"] is False
     assert section["contacts"] == {"users": {"total": 900, "without_email": 12},
                                    "leads": {"total": 300, "without_email": 60}}
-    assert section["companies"] == {"total": 1530}
-    events = section["app_events"]
-    assert events["window_days"] == 90
-    assert [(e["type"], e["performed_by"]) for e in events["events"]] == [
+    app_events = section["app_events"]
+    assert app_events["window_days"] == 365
+    # Newest first, as Intercom lists them; the 400-day-old install is outside the window.
+    assert [(e["type"], e["performed_by"]) for e in app_events["events"]] == [
         ("app_package_token_regeneration", "teammate0@acme.example"),
         ("app_package_installation", "teammate0@acme.example"),
         ("app_package_uninstallation", "teammate0@acme.example"),
+        ("app_package_installation", "teammate0@acme.example"),
     ]
-    assert "Salesforce" in events["events"][0]["description"]
-    assert section["salesforce_attributes"] == [
-        {"name": "salesforce_lead_id", "label": "Salesforce Lead ID", "data_type": "string",
-         "custom": False},
-        {"name": "sfdc_owner", "label": "SalesForce owner", "data_type": "string",
-         "custom": True},
-    ]
+    assert "Salesforce" in app_events["events"][0]["description"]
     assert_no_token(section)
 
 
-def test_requests_carry_the_token_version_and_small_pages(
-) -> None:
+def test_requests_carry_the_token_the_pinned_version_and_small_pages() -> None:
     with intercom(make_scenario()) as served:
-        collect({**served.env, "INTERCOM_API_VERSION": "2.14"})
+        section = collect(served.env).section
 
+    assert {e.endpoint for e in served.emulator.exchanges} == {
+        "GET /me", "GET /admins", "POST /contacts/search", "POST /admins/activity_logs/search"}
     for exchange in served.emulator.exchanges:
         assert exchange.headers["authorization"] == f"Bearer {TOKEN}"
-        assert exchange.headers["intercom-version"] == "2.14"
+        assert exchange.headers["intercom-version"] == "2.16"
         assert exchange.headers["accept"] == "application/json"
     searches = served.emulator.requests_to("POST /contacts/search")
     assert sorted(s.body["pagination"]["per_page"] for s in searches) == [1, 1, 150]
-    assert served.emulator.requests_to("GET /companies")[0].query["per_page"] == ["1"]
-    (logs,) = served.emulator.requests_to("GET /admins/activity_logs")
-    assert logs.query["per_page"] == ["250"]
-    assert served.emulator.requests_to("GET /data_attributes")[0].query["model"] == ["contact"]
+    (events,) = served.emulator.requests_to("POST /admins/activity_logs/search")
+    assert events.query == {}
+    assert set(events.body) == {"created_at_after", "event_types", "per_page"}
+    assert events.body["event_types"] == ["app_package_installation",
+                                          "app_package_uninstallation",
+                                          "app_package_token_regeneration"]
+    assert events.body["per_page"] == 250
+    started = datetime.fromisoformat(section["collected_at"])
+    year_before = int((started - timedelta(days=365)).timestamp())
+    assert year_before <= events.body["created_at_after"] <= year_before + 1
 
 
-def test_activity_logs_are_followed_page_by_page() -> None:
-    with intercom(make_scenario(events=600)) as served:
-        run = collect(served.env)
+def test_the_api_version_can_still_be_overridden() -> None:
+    with intercom(make_scenario()) as served:
+        section = collect({**served.env, "INTERCOM_API_VERSION": "2.14"}).section
 
-    pages = served.emulator.requests_to("GET /admins/activity_logs")
-    assert len(pages) == 3
-    assert "starting_after" not in pages[0].query
-    assert all(p.query["starting_after"] and p.query["per_page"] == ["250"] for p in pages[1:])
-    assert len(run.section["app_events"]["events"]) == 3
-    assert served.emulator.requests == run.section["requests"] == BUDGET + 2
+    assert section["api_version"] == "2.14"
+    assert {e.headers["intercom-version"] for e in served.emulator.exchanges} == {"2.14"}
 
 
-def test_too_many_activity_pages_leave_only_app_events_unavailable(
-) -> None:
-    with intercom(make_scenario(events=20 * 250 + 2)) as served:
-        section = collect(served.env).section
-
-    assert section["app_events"]["status"] == "unavailable"
-    assert "more than 20 pages" in section["app_events"]["reason"]
-    assert section["contacts"]["users"]["total"] == 900
-
-
-def test_contacts_without_email_beyond_one_page_cost_one_more_search(
-) -> None:
+def test_contacts_without_email_beyond_one_page_cost_one_more_search() -> None:
     with intercom(make_scenario(users=(400, 90), leads=(700, 310))) as served:
         run = collect(served.env)
 
     assert run.section["contacts"] == {"users": {"total": 400, "without_email": 90},
                                        "leads": {"total": 700, "without_email": 310}}
-    assert served.emulator.requests == run.section["requests"] == BUDGET + 1
+    assert served.emulator.requests == run.section["requests"] == 7 <= BUDGET
 
 
-def test_an_empty_workspace() -> None:
-    with intercom(make_scenario(teammates=1, events=0, users=(0, 0), leads=(0, 0),
-                                    companies=0)) as served:
+def test_an_empty_workspace_says_no_event_was_seen() -> None:
+    with intercom(make_scenario(teammates=1, events=0, users=(0, 0), leads=(0, 0))) as served:
         section = collect(served.env).section
 
     assert_valid_section(section)
     assert section["contacts"] == {"users": {"total": 0, "without_email": 0},
                                    "leads": {"total": 0, "without_email": 0}}
-    assert section["companies"] == {"total": 0}
-    assert section["app_events"]["events"] == []
+    # An empty list: no app-package event in the year, which is not "no app installed".
+    assert section["app_events"] == {"window_days": 365, "events": []}
+
+
+def test_teammates_are_published_once_as_soon_as_they_are_read() -> None:
+    slow = Fault(delay=0.5, times=99)
+    scenario = make_scenario(faults={"POST /contacts/search": [slow],
+                                     "POST /admins/activity_logs/search": [slow]})
+    seen: list[Any] = []
+    with intercom(scenario) as served:
+
+        def publish(teammates: list[dict[str, Any]] | None) -> None:
+            seen.append((teammates, _answered(served.emulator)))
+
+        section = collect_intercom(IntercomOptions(env=served.env), on_teammates=publish)
+
+    ((teammates, answered),) = seen
+    assert teammates == section["teammates"] and teammates is not section["teammates"]
+    # When they were handed over, the slow endpoints had not answered yet.
+    assert "GET /admins" in answered
+    assert not answered & {"POST /contacts/search", "POST /admins/activity_logs/search"}
+
+
+def _answered(emulator: IntercomEmulator) -> set[str]:
+    return {e.endpoint for e in emulator.exchanges if e.status is not None}
 
 
 def test_without_ssl_cert_file_the_emulators_certificate_is_not_trusted() -> None:
@@ -134,7 +152,7 @@ def test_without_ssl_cert_file_the_emulators_certificate_is_not_trusted() -> Non
 
 def test_plain_http_on_this_machine_works() -> None:
     with intercom(make_scenario(), https=False) as served:
-        assert collect(served.env).section["companies"] == {"total": 1530}
+        assert len(collect(served.env).section["teammates"]) == 150
 
 
 @pytest.mark.parametrize(
@@ -147,14 +165,16 @@ def test_plain_http_on_this_machine_works() -> None:
         ({"INTERCOM_ACCESS_TOKEN": "t", "INTERCOM_BASE_URL": "http://api.example.com"},
          "plain http:// only for 127.0.0.1"),
         ({"INTERCOM_ACCESS_TOKEN": "t", "INTERCOM_API_VERSION": "latest"},
-         "not an Intercom API version"),
+         "not an Intercom API version: expected a number such as 2.16 (the default)"),
         ({"INTERCOM_ACCESS_TOKEN": "t", "SSL_CERT_FILE": "/nonexistent/ca.pem"},
          "SSL_CERT_FILE='/nonexistent/ca.pem' could not be loaded"),
     ],
 )
 def test_bad_configuration_is_an_input_error(env: dict[str, str], expected: str) -> None:
-    with pytest.raises(InputError, match=expected.replace(".", r"\.").replace("+", r"\+")):
-        collect_intercom(IntercomOptions(env=env))
+    published: list[Any] = []
+    with pytest.raises(InputError, match=re.escape(expected)):
+        collect_intercom(IntercomOptions(env=env), on_teammates=published.append)
+    assert published == [None]  # whoever waits for the teammates is told there are none
 
 
 def test_the_region_chooses_the_host() -> None:

@@ -19,14 +19,14 @@ from tests.intercom_fixtures import (
     Run,
     Served,
     assert_no_token,
-    assert_valid_section,
     collect,
+    collect_checked,
     intercom,
     make_scenario,
+    unavailable_reasons,
 )
 
-ITEMS = ("workspace", "teammates", "contacts", "companies", "app_events",
-         "salesforce_attributes")
+SEARCH = "POST /admins/activity_logs/search"
 
 
 @pytest.fixture
@@ -42,16 +42,11 @@ def outputs(
 
 
 def collect_with(faults: dict[str, list[Fault]], **options: float) -> tuple[Run, Served]:
-    with intercom(make_scenario(faults=faults)) as served:
-        run = collect(served.env, **options)
-    assert_valid_section(run.section)
-    assert served.emulator.requests == run.counted == run.section["requests"]
-    return run, served
+    return collect_checked(make_scenario(faults=faults), **options)
 
 
 def unavailable_items(run: Run) -> dict[str, str]:
-    return {name: run.section[name]["reason"] for name in ITEMS
-            if isinstance(run.section[name], dict) and run.section[name].get("status")}
+    return unavailable_reasons(run.section)
 
 
 def test_a_rejected_token_makes_the_source_unavailable(outputs: list[object]) -> None:
@@ -93,11 +88,11 @@ def test_retry_after_is_preferred_to_the_reset_time(
     outputs: list[object],
 ) -> None:
     limited = Fault.rate_limited(reset_in=50, retry_after=3)
-    run, _ = collect_with({"GET /companies": [limited]})
+    run, _ = collect_with({"GET /admins": [limited]})
     outputs.append(run.section)
 
     assert run.sleeps == [3.0]
-    assert run.section["companies"] == {"total": 1530}
+    assert len(run.section["teammates"]) == 150
 
 
 def test_a_rate_limit_past_max_wait_leaves_only_that_item_unavailable(
@@ -119,14 +114,13 @@ def test_rate_limits_that_never_end_give_up(
     outputs: list[object],
 ) -> None:
     limited = Fault.rate_limited(reset_in=2, times=99)
-    run, served = collect_with({"GET /data_attributes": [limited]})
+    run, served = collect_with({"GET /me": [limited]})
     outputs.append(run.section)
 
-    reason = unavailable_items(run)["salesforce_attributes"]
-    assert reason.endswith("429 rate_limit_exceeded: Exceeded rate limit of 10000 in "
-                           "60_seconds, 5 times")
+    assert unavailable_items(run) == {"workspace": "GET /me: 429 rate_limit_exceeded: Exceeded "
+                                                   "rate limit of 10000 in 60_seconds, 5 times"}
     assert len(run.sleeps) == 4
-    assert len(served.emulator.requests_to("GET /data_attributes")) == 5
+    assert len(served.emulator.requests_to("GET /me")) == 5
 
 
 def test_server_errors_are_retried(
@@ -157,34 +151,34 @@ def test_server_errors_past_the_retries_leave_the_item_unavailable(
 def test_a_reset_connection_is_retried(
     outputs: list[object],
 ) -> None:
-    run, served = collect_with({"GET /companies": [Fault(drop=True)]})
+    run, served = collect_with({"GET /admins": [Fault(drop=True)]})
     outputs.append(run.section)
 
-    assert run.section["companies"] == {"total": 1530}
-    assert len(served.emulator.requests_to("GET /companies")) == 2
+    assert len(run.section["teammates"]) == 150
+    assert len(served.emulator.requests_to("GET /admins")) == 2
 
 
 def test_connections_reset_every_time_leave_the_item_unavailable(
     outputs: list[object],
 ) -> None:
-    run, _ = collect_with({"GET /companies": [Fault(drop=True, times=99)]})
+    run, _ = collect_with({"GET /admins": [Fault(drop=True, times=99)]})
     outputs.append(run.section)
 
-    reason = unavailable_items(run)["companies"]
-    assert reason.startswith("GET /companies: connection lost (")
+    reason = unavailable_items(run)["teammates"]
+    assert reason.startswith("GET /admins: connection lost (")
     assert reason.endswith(", 3 times")
-    assert list(unavailable_items(run)) == ["companies"]
+    assert list(unavailable_items(run)) == ["teammates"]
 
 
 def test_timeouts_are_retried_then_leave_the_item_unavailable(
     outputs: list[object],
 ) -> None:
     slow = Fault(delay=1.0, times=99)
-    run, _ = collect_with({"GET /data_attributes": [slow]}, timeout=0.2)
+    run, _ = collect_with({SEARCH: [slow]}, timeout=0.2)
     outputs.append(run.section)
 
     assert unavailable_items(run) == {
-        "salesforce_attributes": "GET /data_attributes: no answer within 0.2 s, 3 times"}
+        "app_events": f"{SEARCH}: no answer within 0.2 s, 3 times"}
     assert run.section["teammates"][0]["id"] == "4417000"
 
 
@@ -193,13 +187,13 @@ def test_a_forbidden_endpoint_leaves_only_its_item_unavailable(
 ) -> None:
     forbidden = Fault.error(403, "forbidden", "The access token lacks the read_admins scope",
                             times=99)
-    run, served = collect_with({"GET /admins/activity_logs": [forbidden]})
+    run, served = collect_with({SEARCH: [forbidden]})
     outputs.append(run.section)
 
-    assert unavailable_items(run) == {"app_events": "GET /admins/activity_logs: 403 forbidden: "
-                                                    "The access token lacks the read_admins "
-                                                    "scope"}
-    assert len(served.emulator.requests_to("GET /admins/activity_logs")) == 1  # no retry
+    assert unavailable_items(run) == {"app_events": f"{SEARCH}: 403 forbidden: The access "
+                                                    "token lacks the read_admins scope"}
+    assert len(served.emulator.requests_to(SEARCH)) == 1  # no retry, and no fallback
+    assert served.emulator.requests_to("GET /admins/activity_logs") == []
     assert run.section["contacts"]["leads"] == {"total": 300, "without_email": 60}
 
 
@@ -216,4 +210,4 @@ def test_an_unreachable_host_makes_the_source_unavailable(outputs: list[object])
     outputs.append(message)
     assert message.startswith(f"Intercom could not be reached at http://127.0.0.1:{port} "
                               "(GET /me: could not connect (")
-    assert raised.value.requests == 8 * 3  # each request tried three times
+    assert raised.value.requests == 6 * 3  # each request tried three times

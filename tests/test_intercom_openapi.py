@@ -52,15 +52,43 @@ def test_the_description_is_2_16_and_accepts_the_pinned_version(openapi: OpenApi
 def test_a_full_collection_conforms_on_both_sides(
     openapi: OpenApi,
 ) -> None:
-    with intercom(make_scenario(users=(400, 90), leads=(700, 310), events=600)) as served:
+    with intercom(make_scenario(users=(400, 90), leads=(700, 310))) as served:
         collect(served.env)
 
     endpoints = {e.endpoint for e in served.emulator.exchanges}
-    assert endpoints == {"GET /me", "GET /admins", "POST /contacts/search", "GET /companies",
-                         "GET /admins/activity_logs", "GET /data_attributes"}
-    # All four searches (the split needed a fourth) and all three activity pages.
-    assert len(served.emulator.exchanges) == 11
+    assert endpoints == {"GET /me", "GET /admins", "POST /contacts/search",
+                         "POST /admins/activity_logs/search"}
+    # /me, /admins, all four contact searches (the split needed a fourth), the activity-log
+    # search.
+    assert len(served.emulator.exchanges) == 7
+    assert not any(e.injected for e in served.emulator.exchanges)
     assert exchange_problems(openapi, served.emulator.exchanges) == []
+
+
+@pytest.mark.parametrize("paging", ["url", "cursor", "numbers"])
+def test_the_activity_log_list_conforms_however_its_pages_point_on(
+    openapi: OpenApi, paging: str
+) -> None:
+    with intercom(make_scenario(events=45, activity_search=False,
+                                activity_paging=paging)) as served:
+        collect(served.env)
+
+    listed = served.emulator.requests_to("GET /admins/activity_logs")
+    assert len(listed) == 3
+    assert exchange_problems(openapi, served.emulator.exchanges) == []
+
+
+def test_a_url_next_conforms_only_as_a_later_reference_describes_it(openapi: OpenApi) -> None:
+    def page(next_link: object) -> Exchange:
+        return exchange("GET /admins/activity_logs", query={"created_at_after": ["1"]},
+                        response={"type": "activity_log.list", "activity_logs": [],
+                                  "pages": {"type": "pages", "page": 1, "next": next_link}})
+
+    assert openapi.response_problems(page("https://api.intercom.io/admins/activity_logs?page=2")
+                                     ) == []
+    assert openapi.response_problems(page({"starting_after": "WzE2NzJd"})) == []
+    assert openapi.response_problems(page(None)) == []
+    assert openapi.response_problems(page(17)) != []
 
 
 def test_error_answers_conform_to_the_error_object(openapi: OpenApi) -> None:
@@ -90,11 +118,18 @@ def test_a_search_filter_may_match_a_missing_value(openapi: OpenApi) -> None:
         (exchange("GET /admins/activity_logs", query={"per_page": ["250"]}),
          "required query parameter created_at_after is missing"),
         (exchange("GET /admins/activity_logs",
-                  query={"created_at_after": ["1"], "per_page": ["300"]}),
+                  query={"created_at_after": ["1"], "per_page": ["20"]}),
+         "query parameter per_page is not declared"),
+        (exchange("POST /admins/activity_logs/search", query={"per_page": ["300"]},
+                  body={"created_at_after": 1}),
          "per_page: 300 is greater than the maximum of 250"),
-        (exchange("GET /companies", query={"per_page": ["one"]}),
-         "per_page='one' is not a integer"),
-        (exchange("GET /companies", query={"limit": ["1"]}),
+        (exchange("POST /admins/activity_logs/search", body={"created_at_after": "1"}),
+         "body: created_at_after: '1' is not of type 'integer'"),
+        (exchange("POST /admins/activity_logs/search", body={"event_types": []}),
+         "body: (root): 'created_at_after' is a required property"),
+        (exchange("GET /admins", query={"display_avatar": ["maybe"]}),
+         "display_avatar='maybe' is not a boolean"),
+        (exchange("GET /admins", query={"limit": ["1"]}),
          "query parameter limit is not declared"),
         (exchange("GET /me", headers={**HEADERS, "intercom-version": "9.9"}),
          "Intercom-Version: (root): '9.9' is not one of"),

@@ -45,6 +45,9 @@ TEAMMATES = f"{IC}.teammates"
 TOKEN = f"{SF}.intercom_tokens.0"
 INTEGRATION_USER = f"{SF}.integration_users.0"
 
+# No Intercom token, so no integration user (their activity counts stay, as if hand-made).
+NO_TOKEN = {f"{SF}.intercom_tokens": [], f"{SF}.integration_users": []}
+
 # The compliant example's created_at is 2026-11-20T10:00:00Z; ages count from there.
 CREATED_AT = "2026-11-20T10:00:00Z"
 
@@ -97,7 +100,7 @@ CASES = [
     case("connection.admin_access_temporary", "fail", "admin_profile parameter",
          params={"admin_profile": "Intercom Integration"}),
     case("connection.admin_access_temporary", "unknown", "no integration user",
-         {f"{SF}.integration_users": []}),
+         NO_TOKEN),
     case("connection.admin_access_temporary", "unknown", "users unavailable",
          {f"{SF}.integration_users": ITEM_UNAVAILABLE}),
     # api_usage.limit_set
@@ -183,13 +186,14 @@ CASES = [
     case("cases.activities_flowing", "unknown", "not attested",
          {f"{CASES_APP}.create_activities": DELETE}),
     case("cases.activities_flowing", "unknown", "no integration user",
-         {f"{SF}.integration_users": [], f"{ACTIVITY}.tasks_created": 0}),
+         {**NO_TOKEN, f"{ACTIVITY}.tasks_created": 0}),
     case("cases.activities_flowing", "unknown", "activity unavailable",
          {ACTIVITY: ITEM_UNAVAILABLE}),
     case("cases.activities_flowing", "unknown", "window_days differs from collection",
          params={"window_days": 7}),
     case("cases.activities_flowing", "pass", "window_days matches collection",
-         {f"{ACTIVITY}.window_days": 7}, {"window_days": 7}),
+         {f"{ACTIVITY}.window_days": 7, f"{ACTIVITY}.since": "2026-11-13T10:00:00Z"},
+         {"window_days": 7}),
     # cases.case_owner
     case("cases.case_owner", "pass", "salesforce_configuration"),
     case("cases.case_owner", "fail", "other", {f"{CASES_APP}.case_owner": "other"}),
@@ -252,8 +256,7 @@ CASES = [
          {f"{ACTIVITY}.accounts_created": 1}),
     case("account_sync.no_account_writes", "fail", "Accounts written, sync not attested",
          {f"{ACTIVITY}.accounts_created": 5, f"{APP}.account_sync": DELETE}),
-    case("account_sync.no_account_writes", "unknown", "no integration user",
-         {f"{SF}.integration_users": []}),
+    case("account_sync.no_account_writes", "unknown", "no integration user", NO_TOKEN),
     case("account_sync.no_account_writes", "unknown", "Salesforce unavailable", {SF: UNAVAILABLE}),
     case("account_sync.no_account_writes", "unknown", "window_days differs from collection",
          params={"window_days": 60}),
@@ -329,7 +332,7 @@ UNKNOWN_KINDS = [
     pytest.param("lead_contact_sync.contacts_without_email", {IC: SKIPPED},
                  ["Intercom collection was skipped", "INTERCOM_ACCESS_TOKEN"],
                  id="Intercom skipped"),
-    *(pytest.param(rule_id, {f"{SF}.integration_users": []},
+    *(pytest.param(rule_id, NO_TOKEN,
                    ["No integration user was observed", "To supply it"],
                    id=f"no integration user:{rule_id}")
       for rule_id in ("connection.admin_access_temporary", "cases.activities_flowing",
@@ -379,7 +382,7 @@ def test_an_override_changes_only_its_own_rule() -> None:
     ("api_usage.nope.recommended", 1, "there is no rule 'api_usage.nope'"),
     ("api_usage.limit_recommended.target", 1, "has no parameter 'target'"),
     ("api_usage.limit_within_org_allowance.max_share", 2, "at most 1"),
-    ("cases.activities_flowing.window_days", 0, "a whole number above 0"),
+    ("cases.activities_flowing.window_days", 0, "a whole number from 1 to 36500"),
 ])
 def test_a_bad_override_is_an_input_error(key: str, value: Any, fragment: str) -> None:
     with pytest.raises(InputError) as caught:

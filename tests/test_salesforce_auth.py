@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from auditor.collectors import SourceUnavailable
 from auditor.errors import InputError
+from tests.emulators.salesforce import Fault
 from tests.salesforce_lab import SalesforceLab, assert_no_secret
 
 pytest_plugins = ("tests.salesforce_fixtures",)
@@ -22,15 +24,17 @@ SOAP_LOGIN = "POST /services/Soap/u/62.0"
 JWT_LOGIN = "POST /services/oauth2/token"
 
 
-def fake_sf(directory: Path, answer: dict[str, Any], exit_code: int = 0) -> Path:
-    """A stand-in `sf` executable that logs its arguments and prints `answer`."""
+def fake_sf(directory: Path, answer: Any, exit_code: int = 0) -> Path:
+    """A stand-in `sf` executable that logs its arguments and prints `answer` (as JSON,
+    unless it is a text)."""
     directory.mkdir(exist_ok=True)
     log = directory / "sf-calls.log"
     script = directory / "sf"
+    printed = answer if isinstance(answer, str) else json.dumps(answer)
     script.write_text(
         f"#!{sys.executable}\nimport sys\n"
         f"open({str(log)!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
-        f"print({json.dumps(answer)!r})\nsys.exit({exit_code})\n")
+        f"print({printed!r})\nsys.exit({exit_code})\n")
     script.chmod(0o755)
     return log
 
@@ -71,6 +75,31 @@ def test_target_org_comes_first(lab: SalesforceLab, tmp_path: Path) -> None:
     assert section["org"]["name"] == "Acme Inc"
     assert_no_secret(lab.secrets(), section)
     assert log.read_text() == "org display --json --target-org acme-prod\n"
+    # The CLI names the user; UserInfo adds the Id, in the first round.
+    assert section["requests"] == 4
+    assert (section["audited_as"]["user_id"], section["audited_as"]["username"]) == (
+        "005000000000001AAA", "admin@acme.example")
+
+
+@pytest.mark.parametrize(("printed", "expected"), [
+    ("Warning: update available", "did not print JSON; check that `sf` on PATH is the "
+                                   "Salesforce CLI."),
+    ([{"result": {}}], "printed JSON that is not an object"),
+    ({"status": 0, "result": "ok"}, "failed: no details"),
+    ({"status": 1, "message": {"text": "odd"}}, "failed: no details"),
+    ({"status": 0, "result": {"accessToken": 42, "instanceUrl": "https://acme.example"}},
+     "printed no accessToken and https:// instanceUrl"),
+    ({"status": 0, "result": {"accessToken": "00D!x", "instanceUrl": "http://acme.example"}},
+     "printed no accessToken and https:// instanceUrl"),
+])
+def test_a_cli_answer_that_is_not_what_it_should_be(lab: SalesforceLab, tmp_path: Path,
+                                                    printed: Any, expected: str) -> None:
+    fake_sf(tmp_path / "bin", printed)
+    with pytest.raises(InputError) as caught:
+        lab.collect(env=base_env(PATH=str(tmp_path / "bin")), target_org="acme-prod")
+    assert str(caught.value).startswith("`sf org display --json --target-org acme-prod` ")
+    assert expected in str(caught.value)
+    assert lab.emulator.request_count == 0
 
 
 def test_target_org_without_the_cli(lab: SalesforceLab, tmp_path: Path) -> None:
@@ -110,7 +139,36 @@ def test_password_login(lab: SalesforceLab) -> None:
     assert section["org"]["name"] == "Acme Inc"
     assert lab.emulator.logins == [SOAP_LOGIN]
     assert lab.emulator.tunnels == ["login.salesforce.com:443"]
-    assert section["requests"] == lab.emulator.request_count == 4  # the login is not counted
+    # The login is not counted, and its answer names the user: no UserInfo request.
+    assert section["requests"] == lab.emulator.request_count == 3
+    assert (section["audited_as"]["user_id"], section["audited_as"]["username"]) == (
+        "005000000000001AAA", "admin@acme.example")
+
+
+def test_password_login_stays_on_api_64_when_rest_goes_further(lab: SalesforceLab) -> None:
+    # SOAP login() is not available from API 65.0 on; the REST calls still use 66.0.
+    section = lab.collect(env=password_env(lab, SF_API_VERSION="66.0"))
+    assert lab.emulator.logins == ["POST /services/Soap/u/64.0"]
+    assert section["api_version"] == "66.0"
+    assert all("/v66.0/" in request for request in lab.emulator.rest_requests)
+    lab.emulator.logins.clear()
+    lab.collect(env=password_env(lab, SF_API_VERSION="61.0"))
+    assert lab.emulator.logins == ["POST /services/Soap/u/61.0"]
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("<html><body>Our proxy says no</body></html>", "was not a Salesforce login answer"),
+    ("<Envelope><Body><loginResponse><result><serverUrl>https://x y/</serverUrl>"
+     "<sessionId>abc</sessionId></result></loginResponse></Body></Envelope>",
+     "named no access token and instance"),
+])
+def test_a_soap_login_answer_of_the_wrong_shape(lab: SalesforceLab, answer: str,
+                                                expected: str) -> None:
+    lab.scenario.faults.append(Fault("/services/Soap/u/", raw=answer, content_type="text/xml"))
+    with pytest.raises(SourceUnavailable) as caught:
+        lab.collect(env=password_env(lab))
+    assert expected in caught.value.message and "SF_DOMAIN" in caught.value.message
+    assert lab.emulator.request_count == 0
 
 
 def test_password_login_to_a_sandbox(lab: SalesforceLab) -> None:
@@ -145,6 +203,27 @@ def test_jwt_login(lab: SalesforceLab, tmp_path: Path) -> None:
     section = lab.collect(env=jwt_env(lab, key_file))
     assert section["status"] == "collected"
     assert lab.emulator.logins == [JWT_LOGIN]
+    # The token answer's identity URL ends with the user's Id: no UserInfo request.
+    assert section["requests"] == 3
+    assert (section["audited_as"]["user_id"], section["audited_as"]["username"]) == (
+        "005000000000001AAA", "admin@acme.example")
+
+
+@pytest.mark.parametrize("answer", [
+    "<html>Proxy error</html>", "[]", '{"access_token": "t", "instance_url": null}',
+])
+def test_a_token_answer_of_the_wrong_shape(lab: SalesforceLab, tmp_path: Path,
+                                           answer: str) -> None:
+    private, public = rsa_key_pair()
+    lab.scenario.jwt_public_key = public
+    key_file = tmp_path / "server.key"
+    key_file.write_text(private)
+    lab.scenario.faults.append(Fault("/services/oauth2/token", raw=answer,
+                                     content_type="application/json"))
+    with pytest.raises(SourceUnavailable) as caught:
+        lab.collect(env=jwt_env(lab, key_file))
+    assert "https://login.salesforce.com" in caught.value.message
+    assert lab.emulator.request_count == 0
 
 
 def test_jwt_refused(lab: SalesforceLab, tmp_path: Path) -> None:
@@ -159,18 +238,64 @@ def test_jwt_refused(lab: SalesforceLab, tmp_path: Path) -> None:
     assert_no_secret([body, *lab.secrets()], caught.value.message)
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    (None, "cannot be read"),
-    ("not a key", "does not hold an RSA private key"),
-])
-def test_jwt_key_file_problems(lab: SalesforceLab, tmp_path: Path, content: str | None,
-                               expected: str) -> None:
+def pem(key: Any, encryption: Any = None, *,
+        form: Any = serialization.PrivateFormat.PKCS8) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, form,
+                             encryption or serialization.NoEncryption())
+
+
+def key_files() -> dict[str, tuple[bytes | None, str]]:
+    """Key files that cannot sign the JWT assertion, and what the message says of each."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    certificate = trustme.CA().cert_pem.bytes()
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    locked = serialization.BestAvailableEncryption(b"passphrase")
+    return {
+        "missing": (None, "cannot be read (No such file or directory)"),
+        "text": (b"not a key", "is not a PEM file"),
+        "der": (der, "is not a PEM file"),
+        "public key": (public, "holds a public key"),
+        "certificate": (certificate, "holds a certificate"),
+        "encrypted pkcs8": (pem(key, locked), "holds a passphrase-protected key"),
+        "encrypted pkcs1": (pem(key, locked, form=serialization.PrivateFormat.TraditionalOpenSSL),
+                            "holds a passphrase-protected key"),
+        "ec key": (pem(ec.generate_private_key(ec.SECP256R1())),
+                   "holds a private key of another kind than RSA"),
+        "damaged": (pem(key).replace(b"\n", b"\n!", 3), "holds a private key that cannot be "
+                                                          "read"),
+    }
+
+
+KEY_FILES = key_files()
+
+
+@pytest.mark.parametrize("kind", list(KEY_FILES))
+def test_key_files_that_cannot_work_are_bad_input(lab: SalesforceLab, tmp_path: Path,
+                                                  kind: str) -> None:
+    content, expected = KEY_FILES[kind]
     key_file = tmp_path / "server.key"
     if content is not None:
-        key_file.write_text(content)
+        key_file.write_bytes(content)
     with pytest.raises(InputError) as caught:
         lab.collect(env=jwt_env(lab, key_file))
-    assert "SF_PRIVATE_KEY_FILE" in str(caught.value) and expected in str(caught.value)
+    message = str(caught.value)
+    assert message.startswith(f"{key_file}: SF_PRIVATE_KEY_FILE {expected}")
+    assert message.endswith("expected an unencrypted RSA private key in PEM format (a file "
+                            "starting with -----BEGIN PRIVATE KEY----- or -----BEGIN RSA "
+                            "PRIVATE KEY-----).")
+    assert lab.emulator.logins == [] and lab.emulator.request_count == 0
+
+
+def test_a_traditional_rsa_key_works(lab: SalesforceLab, tmp_path: Path) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    lab.scenario.jwt_public_key = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    key_file = tmp_path / "server.key"
+    key_file.write_bytes(pem(key, form=serialization.PrivateFormat.TraditionalOpenSSL))
+    assert lab.collect(env=jwt_env(lab, key_file))["status"] == "collected"
 
 
 # --- configuration ------------------------------------------------------------------------
@@ -189,7 +314,8 @@ def test_no_credentials(lab: SalesforceLab) -> None:
 def test_api_version_is_pinned(lab: SalesforceLab) -> None:
     section = lab.collect(env=lab.token_env(SF_API_VERSION="61.0"))
     assert section["api_version"] == "61.0"
-    assert all("/v61.0/" in request for request in lab.emulator.rest_requests)
+    assert all("/v61.0/" in request for request in lab.emulator.rest_requests
+               if "/services/data/" in request)
     with pytest.raises(InputError, match="SF_API_VERSION"):
         lab.collect(env=lab.token_env(SF_API_VERSION="v62"))
 
@@ -208,4 +334,4 @@ def test_untrusted_certificate(lab: SalesforceLab, monkeypatch: pytest.MonkeyPat
     with pytest.raises(SourceUnavailable) as caught:
         lab.collect(env=env)
     assert "REQUESTS_CA_BUNDLE" in caught.value.message
-    assert caught.value.requests == 1  # a certificate problem is not retried
+    assert caught.value.requests == 3  # the first round, none of it retried

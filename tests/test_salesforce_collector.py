@@ -1,29 +1,40 @@
-"""The Salesforce collector against the emulator: evidence, request budget and faults."""
+"""The Salesforce collector against the emulator: evidence, request plan and budget."""
 
 from __future__ import annotations
 
 import logging
+import tracemalloc
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from auditor.collectors import SourceUnavailable
+from auditor.collectors import UserKeys
+from auditor.collectors.salesforce import SalesforceOptions, collect_salesforce
+from auditor.collectors.salesforce_queries import QUERY_URL_MAX
 from auditor.evidence import Missing, lookup
 from tests.emulators.salesforce import Fault
+from tests.emulators.salesforce_org import Org, Scenario
 from tests.salesforce_lab import (
     INTEGRATION_USER,
+    TEAMMATES,
+    ManyUsers,
     SalesforceLab,
     as_snapshot,
     assert_no_secret,
+    critical_path,
     schema_errors,
+    typical_tables,
 )
+from tests.salesforce_stub import INSTANCE, StubTransport
 
 pytest_plugins = ("tests.salesforce_fixtures",)
 
-ITEMS = ("org", "api_allowance", "intercom_tokens", "integration_users", "active_users",
-         "case_record_types", "case_assignment_rules", "integration_activity", "leads",
-         "contacts", "installed_packages")
+ITEMS = ("audited_as", "org", "api_allowance", "intercom_tokens", "integration_users",
+         "active_users", "case_record_types", "integration_activity", "leads", "contacts",
+         "installed_packages")
 COMPOSITE = "POST /services/data/v62.0/composite"
+USERINFO = "GET /services/oauth2/userinfo"
 
 
 @pytest.fixture(autouse=True)
@@ -47,19 +58,18 @@ def checked(lab: SalesforceLab, section: dict[str, Any], caplog: pytest.LogCaptu
     return section
 
 
-def failure(lab: SalesforceLab, caplog: pytest.LogCaptureFixture,
-            capsys: pytest.CaptureFixture[str], **options: Any) -> SourceUnavailable:
-    with pytest.raises(SourceUnavailable) as caught:
-        lab.collect(**options)
-    captured = capsys.readouterr()
-    assert_no_secret(lab.secrets(), caught.value.message, caplog.text, captured.out, captured.err)
-    assert caught.value.requests == lab.emulator.request_count
-    return caught.value
-
-
 def missing(section: dict[str, Any]) -> set[str]:
     return {key for key in ITEMS
             if isinstance(section[key], dict) and section[key].get("status") == "unavailable"}
+
+
+def sent_queries(lab: SalesforceLab) -> list[str]:
+    """The SOQL of every query the collector sent, as the emulator's log shows them."""
+    return [parse_qs(urlsplit(url).query)["q"][0] for url in lab.emulator.org.query_urls]
+
+
+def add_users(lab: SalesforceLab, extra: int) -> None:
+    lab.scenario.tables["User"] = ManyUsers(list(lab.scenario.tables["User"]), extra)
 
 
 # --- a healthy org --------------------------------------------------------------------
@@ -68,17 +78,22 @@ def test_collects_every_item_in_four_requests(
         lab: SalesforceLab, caplog: pytest.LogCaptureFixture,
         capsys: pytest.CaptureFixture[str]) -> None:
     section = checked(lab, lab.collect(), caplog, capsys)
+    # Two Composite requests and UserInfo at once, then the one that needs the tokens.
     assert section["requests"] == 4
-    assert lab.emulator.rest_requests == [COMPOSITE, COMPOSITE,
-                                          "POST /services/data/v62.0/tooling/composite",
-                                          "GET /services/data/v62.0/limits/"]
+    assert sorted(lab.emulator.rest_requests[:3]) == sorted([COMPOSITE, COMPOSITE, USERINFO])
+    assert lab.emulator.rest_requests[3] == COMPOSITE
     assert missing(section) == set()
+    assert "case_assignment_rules" not in section
+    assert section["audited_as"] == {
+        "user_id": "005000000000001AAA", "username": "admin@acme.example",
+        "permissions": {"api_enabled": True, "view_setup": True, "customize_application": True,
+                        "manage_users": True, "view_all_data": True}}
     assert section["org"] == {"id": "00D000000000001AAA", "name": "Acme Inc",
                               "edition": "Enterprise Edition", "is_sandbox": False,
                               "instance_name": "NA224"}
-    # /limits comes last, after the other three calls were charged.
-    assert section["api_allowance"] == {"daily_max": 100_000, "daily_remaining": 98_762,
-                                        "limit_info": {"used": 1_238, "max": 100_000}}
+    # From the Sforce-Limit-Info header of the latest answer: three API calls were charged.
+    assert section["api_allowance"] == {"daily_max": 100_000, "daily_remaining": 98_763,
+                                        "limit_info": {"used": 1_237, "max": 100_000}}
     assert [t["app_name"] for t in section["intercom_tokens"]] == ["Intercom",
                                                                    "intercom-legacy"]
     assert section["integration_users"] == [{
@@ -86,10 +101,13 @@ def test_collects_every_item_in_four_requests(
         "email": "intercom@acme.example", "is_active": True, "profile_name": "Standard User",
         "modify_all_data_from_profile": False,
         "modify_all_data_permission_sets": ["Intercom_Admin_Access"]}]
-    assert {u["username"] for u in section["active_users"]} == {
-        "admin@acme.example", "intercom@acme.example", "sam.lee@acme.example.prod"}
-    assert [r["name"] for r in section["case_record_types"]] == ["Support", "Billing"]
-    assert [r["name"] for r in section["case_assignment_rules"]] == ["Standard Case Rule"]
+    # Only the users a teammate's email names; the integration user is not one.
+    assert section["active_users"] == [
+        {"username": "admin@acme.example", "email": "admin@acme.example"},
+        {"username": "sam.lee@acme.example.prod", "email": "sam@acme.example"}]
+    assert section["case_record_types"] == [
+        {"id": "012000000000001AAA", "name": "Support", "developer_name": "Support"},
+        {"id": "012000000000002AAA", "name": "Billing", "developer_name": "Billing"}]
     activity = section["integration_activity"]
     assert (activity["window_days"], activity["tasks_created"],
             activity["accounts_created"]) == (30, 3, 1)
@@ -97,34 +115,56 @@ def test_collects_every_item_in_four_requests(
         "count": 2, "examples": [{"email": "jo@globex.example", "records": 3},
                                  {"email": "lee@hooli.example", "records": 2}]}}
     assert section["contacts"]["duplicate_emails"]["count"] == 1
-    assert section["installed_packages"] == [{"name": "Intercom for Salesforce",
-                                              "namespace": "intercom", "version": "3.14.0"}]
+    assert section["installed_packages"] == [{"name": "intercom", "namespace": "intercom",
+                                              "version": None}]
+
+
+def test_independent_requests_go_out_together(lab: SalesforceLab) -> None:
+    lab.scenario.latency = 0.15
+    lab.collect()
+    exchanges = lab.emulator.exchanges
+    assert len(exchanges) == 4
+    assert critical_path(exchanges) == 2
+    # Three went out before any answer came; only the one needing the tokens waited.
+    first_answer = min(e.ended for e in exchanges)
+    assert sum(e.started < first_answer for e in exchanges) == 3
+
+
+def test_no_limit_header_reads_limits_beside_round_two(lab: SalesforceLab) -> None:
+    lab.scenario.limit_header = False
+    lab.scenario.latency = 0.15
+    section = lab.collect()
+    assert "GET /services/data/v62.0/limits/" in lab.emulator.rest_requests
+    assert section["requests"] == 5
+    assert critical_path(lab.emulator.exchanges) == 2
+    assert section["api_allowance"] == {"daily_max": 100_000, "daily_remaining": 98_762,
+                                        "limit_info": None}
+
+
+def test_signing_in_that_names_the_user_saves_userinfo(lab: SalesforceLab) -> None:
+    scenario = lab.scenario
+    env = {**lab.token_env(), "SF_USERNAME": scenario.username, "SF_PASSWORD": scenario.password,
+           "SF_SECURITY_TOKEN": scenario.security_token}
+    del env["SF_ACCESS_TOKEN"]
+    section = lab.collect(env=env)
+    assert section["requests"] == 3
+    assert USERINFO not in lab.emulator.rest_requests
+    assert (section["audited_as"]["user_id"], section["audited_as"]["username"]) == (
+        "005000000000001AAA", "admin@acme.example")
+
+
+def test_userinfo_that_cannot_tell_leaves_the_user_unknown(lab: SalesforceLab) -> None:
+    lab.scenario.faults.append(Fault("/userinfo", raw="Bad_OAuth_Token", status=403,
+                                     content_type="text/plain"))
+    section = lab.collect()
+    assert section["audited_as"]["user_id"] is None and section["audited_as"]["username"] is None
+    assert section["audited_as"]["permissions"]["customize_application"] is True
+    assert missing(section) == set()
 
 
 def test_window_days_changes_what_is_counted(lab: SalesforceLab) -> None:
     activity = lab.collect(window_days=60)["integration_activity"]
     assert (activity["window_days"], activity["tasks_created"]) == (60, 4)
-
-
-def test_budget_holds_for_2000_active_users(lab: SalesforceLab) -> None:
-    users = lab.scenario.tables["User"]
-    users += [{"Id": f"005{n:012d}ZZZ", "Username": f"user{n}@acme.example",
-               "Email": f"user{n}@acme.example", "IsActive": True, "UserType": "Standard",
-               "ProfileId": "00e000000000002AAA"} for n in range(2000 - 3)]
-    section = lab.collect()
-    assert len(section["active_users"]) == 2000
-    assert lab.emulator.request_count == section["requests"] == 4
-
-
-def test_follows_next_records_url(lab: SalesforceLab) -> None:
-    expected = lab.collect()
-    lab.emulator.rest_requests.clear()
-    lab.scenario.batch_size = 2  # the users query now answers in two batches
-    section = lab.collect()
-    assert section["active_users"] == expected["active_users"]
-    assert section["integration_users"] == expected["integration_users"]
-    assert section["requests"] == 5
-    assert lab.emulator.rest_requests[2].startswith("GET /services/data/v62.0/query/01g")
 
 
 def test_org_without_leads_or_contacts(lab: SalesforceLab) -> None:
@@ -152,32 +192,68 @@ def test_no_intercom_token(lab: SalesforceLab, caplog: pytest.LogCaptureFixture,
     assert section["intercom_tokens"] == section["integration_users"] == []
     assert missing(section) == {"integration_activity"}
     assert "no Intercom OAuth token" in reason(section, "integration_activity")
-    assert section["requests"] == 4  # the second composite simply has no Task/Account query
+    assert section["requests"] == 3  # nothing depends on the tokens: no second round
 
 
-# --- faults -----------------------------------------------------------------------------
-
-def test_rejected_access_token(lab: SalesforceLab, caplog: pytest.LogCaptureFixture,
-                               capsys: pytest.CaptureFixture[str]) -> None:
-    stale = "00D000000000001!AQ4AQStaleTokenThatMustNotLeak"
-    with pytest.raises(SourceUnavailable) as caught:
-        lab.collect(env=lab.token_env(SF_ACCESS_TOKEN=stale))
-    message = caught.value.message
-    assert "rejected the access token" in message and "INVALID_SESSION_ID" in message
-    assert "SF_ACCESS_TOKEN" in message and "--sf-target-org" in message  # how to renew
-    assert_no_secret([stale, *lab.secrets()], message, caplog.text, capsys.readouterr().err)
-    assert lab.emulator.request_count == caught.value.requests == 1
+def test_follows_next_records_url_of_the_tokens(lab: SalesforceLab) -> None:
+    lab.scenario.batch_size = 1
+    section = lab.collect()
+    assert [t["app_name"] for t in section["intercom_tokens"]] == ["Intercom",
+                                                                   "intercom-legacy"]
+    assert any(r.startswith("GET /services/data/v62.0/query/01g")
+               for r in lab.emulator.rest_requests)
 
 
-def test_spent_daily_allowance_stops_at_once(
+# --- what the auditing user may see ------------------------------------------------------
+
+def without(lab: SalesforceLab, *permissions: str) -> None:
+    for permission in permissions:
+        lab.scenario.permissions[permission] = False
+
+
+def test_without_customize_application_the_tokens_prove_nothing(
         lab: SalesforceLab, caplog: pytest.LogCaptureFixture,
         capsys: pytest.CaptureFixture[str]) -> None:
-    lab.scenario.api_used = lab.scenario.api_max
-    error = failure(lab, caplog, capsys)
-    assert "daily API allowance is spent" in error.message
-    assert "REQUEST_LIMIT_EXCEEDED" in error.message
-    assert lab.emulator.request_count == 1
-    assert lab.sleeps.delays == []
+    without(lab, "CustomizeApplication", "ManageUsers")
+    section = checked(lab, lab.collect(), caplog, capsys)
+    assert section["audited_as"]["permissions"]["customize_application"] is False
+    assert missing(section) == {"intercom_tokens", "integration_users", "integration_activity"}
+    assert reason(section, "intercom_tokens").startswith(
+        "the auditing user lacks the Customize Application permission; without it Salesforce "
+        "shows a user only their own OAuth tokens")
+    assert "Customize Application" in reason(section, "integration_users")
+    assert section["requests"] == 3  # no second round: there is no integration user to ask for
+    snapshot = as_snapshot(section)
+    for path in ("salesforce.intercom_tokens", "salesforce.integration_users",
+                 "salesforce.integration_activity.accounts_created"):
+        found = lookup(snapshot, path)
+        assert isinstance(found, Missing) and "Customize Application" in found.reason
+
+
+def test_manage_users_alone_is_not_enough(lab: SalesforceLab) -> None:
+    without(lab, "CustomizeApplication")
+    section = lab.collect()
+    assert missing(section) == {"intercom_tokens", "integration_users", "integration_activity"}
+    assert "Manage Users, which it has, was enough in earlier versions" in reason(
+        section, "intercom_tokens")
+
+
+def test_unreadable_permissions_leave_the_tokens_unknown(lab: SalesforceLab) -> None:
+    lab.scenario.denied["UserPermissionAccess"] = (400, "INVALID_TYPE",
+                                                   "sObject type 'UserPermissionAccess' is not "
+                                                   "supported.")
+    section = lab.collect()
+    assert section["audited_as"] == {"user_id": "005000000000001AAA",
+                                     "username": "admin@acme.example",
+                                     "permissions": dict.fromkeys(
+                                         ["api_enabled", "view_setup", "customize_application",
+                                          "manage_users", "view_all_data"])}
+    assert reason(section, "intercom_tokens") == (
+        "the auditing user's permissions could not be read (400 INVALID_TYPE on "
+        "UserPermissionAccess: sObject type 'UserPermissionAccess' is not supported.), so it "
+        "is unknown whether Salesforce showed every user's OAuth tokens or only the auditing "
+        "user's own")
+    assert missing(section) == {"intercom_tokens", "integration_users", "integration_activity"}
 
 
 def test_unreadable_oauth_tokens(lab: SalesforceLab, caplog: pytest.LogCaptureFixture,
@@ -189,9 +265,8 @@ def test_unreadable_oauth_tokens(lab: SalesforceLab, caplog: pytest.LogCaptureFi
     assert reason(section, "intercom_tokens") == (
         "403 INSUFFICIENT_ACCESS on OauthToken: insufficient access rights on object id")
     assert "INSUFFICIENT_ACCESS on OauthToken" in reason(section, "integration_users")
-    assert len(section["active_users"]) == 3
+    assert len(section["active_users"]) == 2
     snapshot = as_snapshot(section)
-    # The rules that read them come out unknown, with the reason.
     for path in ("salesforce.intercom_tokens", "salesforce.integration_users",
                  "salesforce.integration_activity.tasks_created"):
         found = lookup(snapshot, path)
@@ -208,61 +283,107 @@ def test_error_inside_one_subrequest(lab: SalesforceLab, caplog: pytest.LogCaptu
     assert section["requests"] == 4
 
 
-def test_retries_server_errors_with_backoff(
-        lab: SalesforceLab, caplog: pytest.LogCaptureFixture,
-        capsys: pytest.CaptureFixture[str]) -> None:
-    lab.scenario.faults.append(Fault("/composite", status=503, error_code="SERVER_UNAVAILABLE",
-                                     message="Server unavailable", times=2))
-    section = checked(lab, lab.collect(), caplog, capsys)
-    assert missing(section) == set()
-    assert lab.emulator.rest_requests[:3] == [COMPOSITE] * 3
-    assert section["requests"] == 6
-    assert lab.sleeps.delays == [0.5, 1.0]
+# --- the org's users, and what it costs ----------------------------------------------------
+
+def test_budget_holds_for_2000_active_users(lab: SalesforceLab) -> None:
+    add_users(lab, 2000 - 3)  # the typical org has three active standard users
+    section = lab.collect()
+    assert lab.emulator.request_count == section["requests"] == 4
+    assert [u["username"] for u in section["active_users"]] == [
+        "admin@acme.example", "sam.lee@acme.example.prod"]
+    assert not any("Email IN" in soql for soql in sent_queries(lab))
 
 
-def test_gives_up_after_bounded_retries(lab: SalesforceLab, caplog: pytest.LogCaptureFixture,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
-    lab.scenario.faults.append(Fault("/tooling/composite", status=500,
-                                     error_code="UNKNOWN_EXCEPTION", message="boom"))
-    section = checked(lab, lab.collect(), caplog, capsys)
-    assert missing(section) == {"case_record_types", "installed_packages"}
-    assert reason(section, "installed_packages") == (
-        "500 UNKNOWN_EXCEPTION: boom after 3 attempts")
-    assert section["requests"] == 2 + 3 + 1
-    assert lab.sleeps.delays == [0.5, 1.0]
+def test_a_large_org_costs_no_more_and_keeps_only_matches(lab: SalesforceLab) -> None:
+    lab.collect()
+    small = lab.emulator.request_count
+    lab.emulator.rest_requests.clear()
+    add_users(lab, 50_000)
+    keys = UserKeys(emails=frozenset({"sam@acme.example", "user49999@acme.example"}),
+                    usernames=frozenset({"admin@acme.example"}))
+    section = lab.collect(user_keys=lambda: keys)
+    assert lab.emulator.request_count <= small + 1
+    assert section["active_users"] == [
+        {"username": "admin@acme.example", "email": "admin@acme.example"},
+        {"username": "sam.lee@acme.example.prod", "email": "sam@acme.example"},
+        {"username": "user49999@acme.example", "email": "user49999@acme.example"}]
+    # The first page was not followed: the users were asked for by what matches them.
+    assert not any(r.startswith("GET /services/data/v62.0/query/")
+                   for r in lab.emulator.rest_requests)
+    assert any("Email IN ('sam@acme.example', 'user49999@acme.example')" in soql
+               and "Username IN ('admin@acme.example')" in soql for soql in sent_queries(lab))
 
 
-def test_retries_a_reset_connection(lab: SalesforceLab, caplog: pytest.LogCaptureFixture,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
-    lab.scenario.faults.append(Fault("/limits", reset=True, times=1))
-    section = checked(lab, lab.collect(), caplog, capsys)
-    assert missing(section) == set()
-    assert lab.emulator.rest_requests[-2:] == ["GET /services/data/v62.0/limits/"] * 2
-    assert section["requests"] == 5
+def test_users_on_more_than_one_page_are_asked_for_by_match(lab: SalesforceLab) -> None:
+    lab.scenario.batch_size = 2  # three active users no longer fit on one page
+    section = lab.collect()
+    assert [u["username"] for u in section["active_users"]] == [
+        "admin@acme.example", "sam.lee@acme.example.prod"]
+    assert section["requests"] == 4  # the matching query rides with the tokens' round
+    assert not any(r.startswith("GET /services/data/v62.0/query/")
+                   for r in lab.emulator.rest_requests)
 
 
-def test_unreachable_salesforce_is_a_source_failure(
-        lab: SalesforceLab, caplog: pytest.LogCaptureFixture,
-        capsys: pytest.CaptureFixture[str]) -> None:
-    lab.scenario.faults.append(Fault("/composite", reset=True))
-    error = failure(lab, caplog, capsys)
-    assert "could not be read" in error.message
-    assert "connection to Salesforce failed" in error.message and "3 attempts" in error.message
-    assert lab.emulator.request_count == 3
+def test_quotes_and_backslashes_in_keys_are_escaped(lab: SalesforceLab) -> None:
+    users = lab.scenario.tables["User"]
+    odd = "o'brien\\x@acme.example"
+    lab.scenario.tables["User"] = ManyUsers([*users, {
+        "Id": "005000000000009AAA", "Username": "ob@acme.example", "Email": odd,
+        "IsActive": True, "UserType": "Standard", "ProfileId": None}], 3000)
+    section = lab.collect(user_keys=lambda: UserKeys(frozenset({odd, "x' OR Email != '"}),
+                                                     frozenset()))
+    assert section["active_users"] == [{"username": "ob@acme.example", "email": odd}]
 
 
-def test_timeout_makes_an_item_unavailable(lab: SalesforceLab, caplog: pytest.LogCaptureFixture,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
-    lab.scenario.faults.append(Fault("/limits", delay=2.0))
-    section = checked(lab, lab.collect(timeout=0.3), caplog, capsys)
-    assert missing(section) == {"api_allowance"}
-    assert "did not answer within 0.3 s" in reason(section, "api_allowance")
-    assert section["requests"] == 4  # a slow answer is not asked for again
+def test_long_key_lists_are_split_to_keep_urls_short(lab: SalesforceLab) -> None:
+    add_users(lab, 5000)
+    emails = frozenset(f"user{n}@acme.example" for n in range(0, 3000, 3))
+    section = lab.collect(user_keys=lambda: UserKeys(emails, frozenset()))
+    assert len(section["active_users"]) == 1000
+    matching = [url for url in lab.emulator.org.query_urls if "Email+IN" in url]
+    assert len(matching) > 1
+    assert all(len(url) <= QUERY_URL_MAX for url in matching)
 
 
-def test_timeout_on_the_first_request(lab: SalesforceLab, caplog: pytest.LogCaptureFixture,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
-    lab.scenario.faults.append(Fault("/composite", delay=2.0))
-    error = failure(lab, caplog, capsys, timeout=0.3)
-    assert "did not answer within 0.3 s" in error.message and "--timeout" in error.message
-    assert error.requests == 1
+def test_without_teammates_no_user_is_kept(lab: SalesforceLab) -> None:
+    section = lab.collect(user_keys=lambda: None)
+    assert reason(section, "active_users") == (
+        "Intercom's teammates were not available to match against Salesforce's active users, "
+        "so no user was kept")
+    add_users(lab, 5000)
+    lab.emulator.rest_requests.clear()
+    section = lab.collect(user_keys=lambda: None)
+    assert "Intercom's teammates were not available" in reason(section, "active_users")
+    assert not any("Email IN" in soql for soql in sent_queries(lab))
+
+
+def test_no_teammate_keys_means_no_match(lab: SalesforceLab) -> None:
+    section = lab.collect(user_keys=lambda: UserKeys(frozenset(), frozenset()))
+    assert section["active_users"] == []
+    assert TEAMMATES.emails  # the lab's default keys do match some users
+
+
+def peak_memory(extra_users: int) -> tuple[int, int]:
+    """(peak bytes allocated, requests) collecting an org of 3 + `extra_users` active users,
+    through the in-process stub so that only this collection's memory is traced."""
+    tables = typical_tables()
+    tables["User"] = ManyUsers(list(tables["User"]), extra_users)
+    scenario = Scenario(tables=tables)
+    transport = StubTransport(Org(scenario, INSTANCE))
+    env = {"SF_INSTANCE_URL": INSTANCE, "SF_ACCESS_TOKEN": scenario.access_token}
+    tracemalloc.start()
+    try:
+        section = collect_salesforce(SalesforceOptions(env=env, user_keys=lambda: TEAMMATES),
+                                     transport=transport)
+        return tracemalloc.get_traced_memory()[1], section["requests"]
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_stays_flat_as_the_org_grows() -> None:
+    # Both orgs have more users than a page holds; one has twenty times more.
+    page, page_requests = peak_memory(2_500)
+    large, large_requests = peak_memory(50_000)
+    assert large_requests == page_requests
+    # The first page of users is the most ever held, whatever the org's size.
+    assert large < page * 1.2

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 from simple_salesforce.api import Salesforce
-from simple_salesforce.exceptions import SalesforceMalformedRequest
+from simple_salesforce.exceptions import (
+    SalesforceAuthenticationFailed,
+    SalesforceMalformedRequest,
+    SalesforceRefusedRequest,
+)
+from simple_salesforce.login import SalesforceLogin
 
 from auditor.collectors.salesforce_queries import Query
+from tests.emulators.salesforce import CONCURRENT_REQUESTS, Fault
+from tests.emulators.salesforce_org import URI_MAX
 from tests.emulators.soql import Database, Schema, SoqlError, execute
 from tests.salesforce_lab import INTEGRATION_USER, SalesforceLab
 
@@ -87,6 +97,13 @@ def client(lab: SalesforceLab) -> Salesforce:
                       version="62.0")
 
 
+def proxied() -> requests.Session:
+    """A session whose logins reach the emulator through its proxy (the lab sets it)."""
+    session = requests.Session()
+    session.proxies = {"https": os.environ["HTTPS_PROXY"]}
+    return session
+
+
 def composite(lab: SalesforceLab, urls: list[str], path: str = "composite") -> Any:
     body = {"compositeRequest": [{"method": "GET", "url": url, "referenceId": f"r{n}"}
                                  for n, url in enumerate(urls)]}
@@ -114,11 +131,99 @@ def test_composite_resolves_references_and_refuses_other_resources(lab: Salesfor
     assert answers[0]["body"]["records"][0]["UserId"] == INTEGRATION_USER
 
 
-def test_tooling_objects_need_the_tooling_api(lab: SalesforceLab) -> None:
-    package = Query("p", "InstalledSubscriberPackage", "SELECT Id FROM "
-                    "InstalledSubscriberPackage").url("62.0")
-    answer = composite(lab, [package])["compositeResponse"][0]
-    assert answer["body"][0]["errorCode"] == "INVALID_TYPE"
+def test_oauth_tokens_follow_the_special_access_rules(lab: SalesforceLab) -> None:
+    soql = "SELECT AppName, UserId FROM OauthToken"
+    assert len(client(lab).query(soql)["records"]) == 3
+    # Without Customize Application: only one's own tokens, and no error (Manage Users or not).
+    lab.scenario.permissions["CustomizeApplication"] = False
+    own = client(lab).query(soql)["records"]
+    assert [(t["AppName"], t["UserId"]) for t in own] == [("Salesforce for Outlook",
+                                                           "005000000000001AAA")]
+
+
+def test_user_permission_access_is_the_signed_in_users(lab: SalesforceLab) -> None:
+    lab.scenario.permissions["ManageUsers"] = False
+    rows = client(lab).query("SELECT PermissionsManageUsers, PermissionsViewAllData FROM "
+                             "UserPermissionAccess")["records"]
+    assert [(r["PermissionsManageUsers"], r["PermissionsViewAllData"]) for r in rows] == [
+        (False, True)]
+
+
+def test_userinfo_names_the_token_user(lab: SalesforceLab) -> None:
+    info = client(lab).oauth2("userinfo")
+    assert (info["user_id"], info["preferred_username"]) == ("005000000000001AAA",
+                                                             "admin@acme.example")
+
+
+def test_the_concurrency_limit_is_a_refusal_of_its_own(lab: SalesforceLab) -> None:
+    lab.scenario.faults.append(Fault("/query", status=403, error_code="REQUEST_LIMIT_EXCEEDED",
+                                     message=CONCURRENT_REQUESTS, times=1))
+    with pytest.raises(SalesforceRefusedRequest) as caught:
+        client(lab).query("SELECT Id FROM Lead")
+    refusal: Any = caught.value.content
+    assert refusal == [{"message": "ConcurrentRequests (Concurrent API Requests) Limit "
+                                   "exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
+    assert len(client(lab).query("SELECT Id FROM Lead")["records"]) == 9  # a moment later
+
+
+def test_answers_of_the_wrong_shape(lab: SalesforceLab) -> None:
+    lab.scenario.faults += [Fault("/limits", body={"DailyApiRequests": "maintenance"}, times=1),
+                            Fault("/limits", raw="<html>proxy</html>", times=1),
+                            Fault("/limits", cut=True, times=1)]
+    sf = client(lab)
+    assert sf.restful("limits/") == {"DailyApiRequests": "maintenance"}
+    with pytest.raises(requests.JSONDecodeError):
+        sf.restful("limits/")
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        sf.restful("limits/")
+    lab.scenario.shapes["Lead"] = {"records": "maintenance"}
+    assert sf.query("SELECT Id FROM Lead") == {"records": "maintenance"}
+
+
+def test_a_subrequest_url_past_the_limit_is_refused(lab: SalesforceLab) -> None:
+    emails = ", ".join(f"'user{n}@acme.example'" for n in range(800))
+    url = Query("u", "User", f"SELECT Id FROM User WHERE Email IN ({emails})").url("62.0")
+    assert len(url) > URI_MAX
+    answer = composite(lab, [url])["compositeResponse"][0]
+    assert (answer["httpStatusCode"], answer["body"][0]["errorCode"]) == (414, "URI_TOO_LONG")
+
+
+def test_soql_escapes_and_a_limit_that_reads_no_further() -> None:
+    odd = {**TABLES, "Person": [{"Id": "p9", "Name": "O'Brien\\x"}]}
+    found = execute(Database(SCHEMA, odd), r"SELECT Id FROM Person WHERE Name IN "
+                    r"('Ann', 'O\'Brien\\x')", record_url=lambda t, i: "")
+    assert [r["Id"] for r in found] == ["p9"]
+    with pytest.raises(SoqlError):
+        run(r"SELECT Name FROM Person WHERE Name = 'A\qnn'")  # no such escape
+    read: list[int] = []
+
+    class Counted(list[dict[str, Any]]):
+        def __iter__(self) -> Iterator[dict[str, Any]]:
+            for n, row in enumerate(super().__iter__()):
+                read.append(n)
+                yield row
+
+    tables = {**TABLES, "Person": Counted(TABLES["Person"])}
+    rows = execute(Database(SCHEMA, tables), "SELECT Name FROM Person LIMIT 1",
+                   record_url=lambda t, i: "")
+    assert [r["Name"] for r in rows] == ["Ann"] and read == [0]
+
+
+def test_soap_login_ends_at_api_64(lab: SalesforceLab) -> None:
+    scenario = lab.scenario
+    with pytest.raises(SalesforceAuthenticationFailed) as caught:
+        SalesforceLogin(username=scenario.username, password=scenario.password,
+                        security_token=scenario.security_token, sf_version="65.0",
+                        session=proxied())
+    assert caught.value.code == "UNSUPPORTED_API_VERSION"
+
+
+def test_each_request_is_timed(lab: SalesforceLab) -> None:
+    lab.scenario.latency = 0.05
+    client(lab).query("SELECT Id FROM Lead")
+    (exchange,) = lab.emulator.exchanges
+    assert exchange.request == "GET /services/data/v62.0/query/"
+    assert exchange.ended - exchange.started >= 0.05
 
 
 def test_paging_headers_and_counting(lab: SalesforceLab) -> None:

@@ -64,3 +64,25 @@ class SourceUnavailable(Exception):
         super().__init__(message)
         self.message = message
         self.requests = requests
+
+
+@dataclass(frozen=True)
+class Access:
+    """One permission or scope the audit needs from a source, and whether it is held."""
+
+    name: str  # as the vendor names it, e.g. "Customize Application"
+    granted: bool | None  # None: it could not be checked
+    items: tuple[str, ...]  # the snapshot items that are unavailable without it
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """What `auditor doctor` learns about one source in at most two requests."""
+
+    source: str
+    reachable: bool
+    signed_in_as: str | None
+    api_version: str | None
+    access: tuple[Access, ...]
+    problem: str | None  # why the source cannot be collected at all, when it cannot
+    requests: int

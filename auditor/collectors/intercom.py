@@ -3,11 +3,17 @@
 All items are read concurrently on one asyncio event loop with one httpx.AsyncClient:
 a single connection pool and a single request counter, and no threads to coordinate.
 The loop runs inside collect_intercom, so callers stay synchronous.
+
+Nothing Intercom sends ends the collection: an item whose answer cannot be read, or whose
+reader fails in a way nobody foresaw, becomes that item's `unavailable` reason and the
+other items are kept. Only a rejected token, or no answer at all to any request, makes
+the whole source unavailable (SourceUnavailable).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,32 +22,42 @@ from typing import Any
 
 import httpx
 
-from auditor.collectors import RequestCounter, SourceUnavailable, ignore_request
+from auditor.collectors import (
+    RequestCounter,
+    SourceUnavailable,
+    TeammatesSink,
+    ignore_request,
+    ignore_teammates,
+)
+from auditor.collectors.intercom_answers import ItemUnavailable
 from auditor.collectors.intercom_client import (
     IntercomClient,
-    ItemUnavailable,
     RetryPolicy,
     Sleep,
     TokenRejected,
     gather_all,
+    scrub,
 )
 from auditor.collectors.intercom_config import Connection, resolve_connection
 from auditor.collectors.intercom_readers import (
     read_app_events,
-    read_companies,
     read_contacts,
-    read_salesforce_attributes,
     read_teammates,
     read_workspace,
 )
 from auditor.snapshot import timestamp, unavailable, utc_now
+
+log = logging.getLogger(__name__)
+
+Teammates = list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class IntercomOptions:
     timeout: float = 30.0  # --timeout
     max_wait: float = 60.0  # --max-wait: longest wait on a 429
-    activity_days: int = 90  # how far back the app events go
+    # How far back app-package events are looked for: installs are rare, so a year.
+    activity_days: int = 365
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -50,28 +66,58 @@ def collect_intercom(
     on_request: RequestCounter = ignore_request,
     *,
     sleep: Sleep = asyncio.sleep,
+    on_teammates: TeammatesSink = ignore_teammates,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> dict[str, Any]:
-    """The `collected` intercom section; `sleep` is replaceable so tests need not wait.
+    """The `collected` intercom section; `sleep` and `transport` (the network) are
+    replaceable so tests need not wait, nor always serve HTTP.
 
-    Raises InputError for missing or malformed configuration, and SourceUnavailable when
-    the token is rejected or Intercom cannot be reached at all.
+    `on_teammates` is called exactly once: with the teammates (as the section stores
+    them) as soon as they are read, or with None when they cannot be, whatever ends the
+    collection. Raises InputError for missing or malformed configuration, and
+    SourceUnavailable when the token is rejected or Intercom cannot be reached at all.
     """
-    connection = resolve_connection(options.env)
-    return asyncio.run(_collect(connection, options, on_request, sleep))
+    publish = _Once(on_teammates)
+    try:
+        connection = resolve_connection(options.env)
+        http = http_client(connection, options.timeout, transport)
+        return asyncio.run(_collect(connection, options, http, on_request, sleep, publish))
+    finally:
+        publish(None)  # nothing happens when the teammates were already published
+
+
+class _Once:
+    """The teammates sink, called at most once whatever path the collection takes."""
+
+    def __init__(self, sink: TeammatesSink) -> None:
+        self._sink = sink
+        self._called = False
+
+    def __call__(self, teammates: Teammates | None) -> None:
+        if not self._called:
+            self._called = True
+            self._sink(teammates)
 
 
 async def _collect(
-    connection: Connection, options: IntercomOptions, on_request: RequestCounter, sleep: Sleep
+    connection: Connection,
+    options: IntercomOptions,
+    http: httpx.AsyncClient,
+    on_request: RequestCounter,
+    sleep: Sleep,
+    publish: _Once,
 ) -> dict[str, Any]:
     started = utc_now()
     policy = RetryPolicy(max_wait=options.max_wait, timeout=options.timeout)
-    async with _http_client(connection, options.timeout) as http:
+    async with http:
         client = IntercomClient(
             http, token=connection.token, policy=policy, on_request=on_request, sleep=sleep
         )
-        readers = _readers(options, started)
+        readers = _readers(options, started, publish)
         try:
-            results = await gather_all(*(_item(read(client)) for read in readers.values()))
+            results = await gather_all(
+                *(_item(name, read(client)) for name, read in readers.items())
+            )
         except TokenRejected as rejected:
             message = _rejected(rejected, connection)
             raise SourceUnavailable(message, requests=client.requests) from None
@@ -87,23 +133,32 @@ async def _collect(
         "base_url": connection.base_url,
     }
     for name, item in items.items():
-        section[name] = unavailable(item.error.reason) if isinstance(item, _Missing) else item
+        if isinstance(item, _Missing):
+            item = unavailable(scrub(item.error.reason, connection.token))
+        section[name] = item
     return section
 
 
 def _readers(
-    options: IntercomOptions, now: datetime
+    options: IntercomOptions, now: datetime, publish: _Once
 ) -> dict[str, Callable[[IntercomClient], Awaitable[Any]]]:
+    async def teammates(client: IntercomClient) -> Teammates:
+        try:
+            found = await read_teammates(client)
+        except BaseException:
+            publish(None)  # the Salesforce side must not wait for the rest of Intercom
+            raise
+        publish([dict(teammate) for teammate in found])
+        return found
+
     async def app_events(client: IntercomClient) -> dict[str, Any]:
         return await read_app_events(client, options.activity_days, now)
 
     return {
         "workspace": read_workspace,
-        "teammates": read_teammates,
+        "teammates": teammates,
         "contacts": read_contacts,
-        "companies": read_companies,
         "app_events": app_events,
-        "salesforce_attributes": read_salesforce_attributes,
     }
 
 
@@ -114,16 +169,27 @@ class _Missing:
     error: ItemUnavailable
 
 
-async def _item(reading: Awaitable[Any]) -> Any:
+async def _item(name: str, reading: Awaitable[Any]) -> Any:
     """The item's data, or _Missing with the reason there is none."""
     try:
         return await reading
+    except TokenRejected:
+        raise  # ends the whole source
     except ItemUnavailable as error:
         return _Missing(error)
+    except Exception as error:  # a case nobody foresaw must cost one item, not the audit
+        log.debug("Intercom %s: unexpected failure", name, exc_info=True)
+        return _Missing(ItemUnavailable(
+            f"{name}: the collector failed unexpectedly while reading it "
+            f"({type(error).__name__}: {error}); please report this"
+        ))
 
 
-def _http_client(connection: Connection, timeout: float) -> httpx.AsyncClient:
+def http_client(
+    connection: Connection, timeout: float, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
     return httpx.AsyncClient(
+        transport=transport,
         base_url=connection.base_url,
         headers={
             "Authorization": f"Bearer {connection.token}",

@@ -1,14 +1,16 @@
 """One Intercom REST client: counting, retries, rate limits and Intercom's error bodies.
 
-Every answer becomes either parsed JSON or one of two exceptions whose messages are safe
+Every answer becomes either a JSON object or one of two exceptions whose messages are safe
 to store and show: TokenRejected (401, nothing else will work either) and ItemUnavailable
-(this one piece of evidence could not be read, with Intercom's code and message).
+(this one piece of evidence could not be read, with Intercom's code and message, or with
+what came instead of a JSON object: an HTML page from a proxy, a cut-off body, a list).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from typing import Any
 import httpx
 
 from auditor.collectors import RequestCounter
+from auditor.collectors.intercom_answers import ItemUnavailable, describe, quote
 
 log = logging.getLogger(__name__)
 
@@ -25,16 +28,6 @@ Sleep = Callable[[float], Awaitable[None]]
 
 class TokenRejected(Exception):
     """Intercom answered 401: the token is wrong, revoked, or for another region."""
-
-
-class ItemUnavailable(Exception):
-    """One piece of evidence could not be read; `reason` names the request and the answer."""
-
-    def __init__(self, reason: str, *, unreachable: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        # True when no HTTP answer came back at all (connection refused, reset, timeout).
-        self.unreachable = unreachable
 
 
 @dataclass(frozen=True)
@@ -65,28 +58,36 @@ class IntercomClient:
         self._clock = clock
         self.requests = 0
 
+    @property
+    def base_url(self) -> str:
+        return str(self._http.base_url)
+
     async def get(self, path: str, params: dict[str, str | int]) -> dict[str, Any]:
-        return await self._send("GET", path, params=params)
+        return await self.send("GET", path, params=params)
 
     async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._send("POST", path, body=body)
+        return await self.send("POST", path, body=body)
 
-    async def _send(
+    async def send(
         self,
         method: str,
-        path: str,
+        url: str,
         *,
         params: dict[str, str | int] | None = None,
         body: dict[str, Any] | None = None,
+        what: str = "",
     ) -> dict[str, Any]:
-        what = f"{method} {path}"
+        """The JSON object Intercom answered. `url` is a path on the base URL, or a full URL
+        the caller has already checked is on the configured host; `what` names the request
+        in reasons (the method and path by default)."""
+        what = what or f"{method} {url}"
         failures = rate_limited = 0
         waited = 0.0
         while True:
             self.requests += 1
             self._on_request()
             try:
-                response = await self._http.request(method, path, params=params, json=body)
+                response = await self._http.request(method, url, params=params, json=body)
             except httpx.TransportError as error:
                 failures += 1
                 problem = self._describe(error)
@@ -104,11 +105,12 @@ class IntercomClient:
                     raise ItemUnavailable(
                         f"{what}: {self._error_text(response)}; Intercom asked to wait "
                         f"{delay:.0f} s more, past the {self._policy.max_wait:g} s allowed "
-                        "by --max-wait"
+                        "by --max-wait", status=status
                     )
                 if rate_limited >= self._policy.rate_limited_attempts:
                     raise ItemUnavailable(
-                        f"{what}: {self._error_text(response)}, {rate_limited} times"
+                        f"{what}: {self._error_text(response)}, {rate_limited} times",
+                        status=status,
                     )
                 waited += delay
                 await self._retry_after(what, "429 rate limited", delay)
@@ -117,14 +119,14 @@ class IntercomClient:
                 failures += 1
                 if failures >= self._policy.attempts:
                     raise ItemUnavailable(
-                        f"{what}: {self._error_text(response)}, {failures} times"
+                        f"{what}: {self._error_text(response)}, {failures} times", status=status
                     )
                 await self._retry_after(what, str(status), self._backoff(failures))
                 continue
             if status == 401:
                 raise TokenRejected(self._error_text(response))
             if response.is_error:
-                raise ItemUnavailable(f"{what}: {self._error_text(response)}")
+                raise ItemUnavailable(f"{what}: {self._error_text(response)}", status=status)
             return self._json(what, response)
 
     async def _retry_after(self, what: str, problem: str, delay: float) -> None:
@@ -144,10 +146,12 @@ class IntercomClient:
             if value is None:
                 continue
             try:
-                # At least a moment: a reset already past means the window just rolled.
-                return max(to_delay(value), 0.5)
+                delay = to_delay(value)
             except ValueError:
                 continue
+            if math.isfinite(delay):
+                # At least a moment: a reset already past means the window just rolled.
+                return max(delay, 0.5)
         return self._policy.backoff
 
     def _describe(self, error: httpx.TransportError) -> str:
@@ -157,27 +161,62 @@ class IntercomClient:
         return self._scrub(f"{kind} ({error or type(error).__name__})")
 
     def _error_text(self, response: httpx.Response) -> str:
-        """`403 forbidden: message` from Intercom's error.list body, or the bare status."""
-        try:
-            errors = response.json().get("errors") or []
-            first = errors[0]
-            detail = f"{first['code']}: {first.get('message') or 'no message'}"
-        except (ValueError, AttributeError, LookupError, TypeError):
-            detail = response.reason_phrase or "no error body"
-        return self._scrub(f"{response.status_code} {detail}")
+        """`403 forbidden: message` from Intercom's error.list body; for any other body the
+        status and what the body was (a proxy's page, say)."""
+        detail = _intercom_error(response)
+        if detail is None:
+            phrase = response.reason_phrase or "error"
+            detail = f"{phrase} ({self._body(response)}, not an Intercom error body)"
+        return self._scrub(f"{response.status_code} {_shorten(detail)}")
 
     def _json(self, what: str, response: httpx.Response) -> dict[str, Any]:
         try:
             data = response.json()
-        except ValueError:
-            data = None
+        # Not JSON, not text at all (UnicodeDecodeError), or nested past Python's limit.
+        except (ValueError, RecursionError):
+            raise ItemUnavailable(self._scrub(
+                f"{what}: expected a JSON object, got {self._body(response)} that is not JSON"
+                f" (status {response.status_code})"
+            )) from None
         if not isinstance(data, dict):
-            raise ItemUnavailable(f"{what}: {response.status_code} answer was not a JSON object")
+            raise ItemUnavailable(self._scrub(
+                f"{what}: expected a JSON object, got {describe(data)} (status "
+                f"{response.status_code})"
+            ))
         return data
 
+    @staticmethod
+    def _body(response: httpx.Response) -> str:
+        """What a body was: its type, size and first words; e.g. a proxy's HTML page."""
+        text = " ".join(response.text.split())
+        if not text:
+            return "an empty body"
+        kind = response.headers.get("Content-Type", "").split(";")[0].strip() or "a body"
+        return f"{kind} of {len(response.content):,} bytes starting {quote(text)}"
+
     def _scrub(self, text: str) -> str:
-        # Messages quote text from the network; make sure the token can never ride along.
-        return text.replace(self._token, "[token]")
+        return scrub(text, self._token)
+
+
+def scrub(text: str, token: str) -> str:
+    """Messages quote text from the network; make sure the token can never ride along."""
+    return text.replace(token, "[token]")
+
+
+def _intercom_error(response: httpx.Response) -> str | None:
+    """`code: message` from Intercom's error.list body; None when the body is not one."""
+    try:
+        first = response.json()["errors"][0]
+        code, message = first["code"], first.get("message")
+    except (ValueError, RecursionError, LookupError, TypeError, AttributeError):
+        return None
+    if not isinstance(code, str) or not isinstance(message, str | None):
+        return None
+    return f"{code}: {message or 'no message'}"
+
+
+def _shorten(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 async def gather_all(*steps: Awaitable[Any]) -> list[Any]:

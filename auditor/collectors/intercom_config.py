@@ -15,7 +15,8 @@ REGIONS = {
     "eu": "https://api.eu.intercom.io",
     "au": "https://api.au.intercom.io",
 }
-DEFAULT_API_VERSION = "2.11"
+# The version whose description (../shared/reference) the collector is tested against.
+DEFAULT_API_VERSION = "2.16"
 # Numbered versions, plus the moving ones Intercom also accepts in the header.
 _API_VERSION = re.compile(r"\d+\.\d+|Unstable|Preview")
 # Plain HTTP only to this machine (an emulator or a local proxy): the token must not
@@ -45,8 +46,8 @@ def _token(env: Mapping[str, str]) -> str:
     if not token:
         raise InputError(
             "INTERCOM_ACCESS_TOKEN is not set. Create an access token for a private app in "
-            "Intercom's Developer Hub (read scopes: admins, users and companies, data "
-            "attributes), then `export INTERCOM_ACCESS_TOKEN=...`; or run with --no-intercom "
+            "Intercom's Developer Hub (read scopes: read admins, read and list users and "
+            "companies), then `export INTERCOM_ACCESS_TOKEN=...`; or run with --no-intercom "
             "to audit without Intercom evidence."
         )
     return token

@@ -2,17 +2,22 @@
 
 Request plan for one collection (all started at once, see intercom.py):
 
-    GET  /me                      workspace and the token's admin          1
-    GET  /admins                  teammates (the list is not paginated)    1
-    POST /contacts/search  x3     users, leads, and everyone without email 3 (+1)
-    GET  /companies?per_page=1    total_count                              1
-    GET  /admins/activity_logs    per_page=250: one page up to 250 events  1 per 250
-    GET  /data_attributes         model=contact                            1
+    GET  /me                             workspace and the token's admin          1
+    GET  /admins                         teammates (one page; pages followed)     1
+    POST /contacts/search  x3            users, leads, and everyone without email 3 (+1)
+    POST /admins/activity_logs/search    app-package events, 250 a page          1 (+1 per 250)
 
 Four contact counts from three searches: the search for contacts without an email asks
 for a full page (150, the search maximum) and splits it by role, which is exact whenever
 they all fit on that page. Only when they do not is a fourth search sent (leads without
 email; users without email = all without email - leads without email).
+
+App events are searched by type, so the rest of the workspace's activity costs nothing.
+Where the search endpoint does not exist (404 or 405: an older API version), the whole
+activity log is listed instead (`GET /admins/activity_logs`, 20 entries a page) and
+filtered here; that costs a request per 20 entries, so it is bounded more tightly.
+Null activity-log entries (the description allows them) are skipped: the events kept
+are the ones seen, and an empty list never claims more than that.
 """
 
 from __future__ import annotations
@@ -20,18 +25,25 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from auditor.collectors.intercom_client import IntercomClient, ItemUnavailable, gather_all
+from auditor.collectors.intercom_answers import Fields, ItemUnavailable
+from auditor.collectors.intercom_client import IntercomClient, gather_all
+from auditor.collectors.intercom_paging import PageRequest, read_pages
 from auditor.snapshot import timestamp
 
+# The app-package event types of the 2.16 description's activity_type list.
 APP_EVENT_TYPES = (
     "app_package_installation",
     "app_package_uninstallation",
     "app_package_token_regeneration",
 )
-SEARCH_PAGE_MAX = 150
-ACTIVITY_PAGE_MAX = 250
-# A loop guard: 20 pages of 250 is far beyond what 90 days of one workspace produce.
-ACTIVITY_PAGES_MAX = 20
+SEARCH_PAGE_MAX = 150  # contacts per search page, Intercom's maximum
+APP_EVENTS_PAGE = 250  # activity-log search per_page, Intercom's maximum
+# Bounds on pages read: 20 x 250 app events, or 100 x 20 entries of the unfiltered list.
+APP_EVENT_PAGES_MAX = 20
+ACTIVITY_LIST_PAGES_MAX = 100
+# 2.16 describes /admins as one list; older references allow it pages, so they are read.
+ADMIN_PAGES_MAX = 10
+_SEARCH_MISSING = (404, 405)
 
 _NO_EMAIL = {"field": "email", "operator": "=", "value": None}
 
@@ -44,69 +56,78 @@ def _search(query: dict[str, Any], per_page: int) -> dict[str, Any]:
     return {"query": query, "pagination": {"per_page": per_page}}
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _flag(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
-def _moment(epoch: Any) -> str:
-    return timestamp(datetime.fromtimestamp(int(epoch), UTC))
-
-
-def _total(answer: dict[str, Any], what: str) -> int:
-    total = answer.get("total_count")
-    if not isinstance(total, int) or total < 0:
-        raise ItemUnavailable(f"{what}: the answer had no total_count")
-    return total
-
-
 async def read_workspace(client: IntercomClient) -> dict[str, Any]:
-    me = await client.get("/me", {})
-    app = me.get("app")
-    if not isinstance(app, dict) or not app.get("id_code"):
-        raise ItemUnavailable("GET /me: the answer had no app (workspace) object")
-    region = _text(app.get("region"))
+    me = Fields("GET /me", await client.get("/me", {}))
+    me.kind("admin")
+    app = me.child("app")
+    if app is None:
+        raise me.wrong("app", "the workspace object")
+    id_code = app.identifier("id_code")
+    region = app.label("region")
     return {
-        "id_code": app["id_code"],
-        "name": _text(app.get("name")) or app["id_code"],
+        "id_code": id_code,
+        "name": app.label("name") or id_code,
         "region": region.lower() if region else None,
-        "timezone": _text(app.get("timezone")),
-        "admin": {"id": str(me.get("id")), "name": _text(me.get("name")),
-                  "email": _text(me.get("email"))},
+        "timezone": app.label("timezone"),
+        # The teammate the token acts as: whose view of the workspace this is.
+        "admin": {"id": me.identifier("id"), "name": me.label("name"),
+                  "email": me.text("email")},
     }
 
 
 async def read_teammates(client: IntercomClient) -> list[dict[str, Any]]:
-    answer = await client.get("/admins", {})
-    return [
-        {
-            "id": str(admin.get("id")),
-            "name": _text(admin.get("name")),
-            "email": _text(admin.get("email")),
-            # Absent means Intercom did not say; no seat is the cautious reading.
-            "has_inbox_seat": admin.get("has_inbox_seat") is True,
-            "away_mode_enabled": _flag(admin.get("away_mode_enabled")),
-        }
-        for admin in answer.get("admins") or []
-        if isinstance(admin, dict)
-    ]
+    # One malformed teammate (a null one too) fails the whole list: a list missing
+    # someone would let the teammate mapping look complete when it is not.
+    admins = await read_pages(client, PageRequest("GET", "/admins"), key="admins",
+                              kind="admin.list", max_pages=ADMIN_PAGES_MAX)
+    # Older references list teams among the admins (type "team"); a team is no teammate.
+    return [_teammate(admin) for admin in admins if admin.raw("type") != "team"]
+
+
+def _teammate(admin: Fields) -> dict[str, Any]:
+    admin.kind("admin")
+    return {
+        "id": admin.identifier("id"),
+        "name": admin.label("name"),
+        "email": admin.text("email"),
+        # Absent means Intercom did not say; no seat is the cautious reading.
+        "has_inbox_seat": admin.flag("has_inbox_seat") is True,
+        "away_mode_enabled": admin.flag("away_mode_enabled"),
+    }
+
+
+async def _searched(client: IntercomClient, query: dict[str, Any], per_page: int) -> Fields:
+    answer = Fields("POST /contacts/search",
+                    await client.post("/contacts/search", _search(query, per_page)))
+    answer.kind("list")
+    return answer
 
 
 async def _count(client: IntercomClient, query: dict[str, Any]) -> int:
-    answer = await client.post("/contacts/search", _search(query, 1))
-    return _total(answer, "POST /contacts/search")
+    return (await _searched(client, query, 1)).count("total_count")
 
 
 async def _without_email_by_role(client: IntercomClient) -> dict[str, int]:
-    answer = await client.post("/contacts/search", _search(_NO_EMAIL, SEARCH_PAGE_MAX))
-    total = _total(answer, "POST /contacts/search")
-    page = [contact for contact in answer.get("data") or [] if isinstance(contact, dict)]
+    answer = await _searched(client, _NO_EMAIL, SEARCH_PAGE_MAX)
+    total = answer.count("total_count")
+    page = answer.items("data")
     if total <= len(page):
-        return {role: sum(1 for c in page if c.get("role") == role) for role in ("user", "lead")}
+        if total < len(page):
+            raise ItemUnavailable(
+                f"{answer.what}: total_count is {total} but the page holds {len(page)} "
+                "contacts; the counts cannot both be right"
+            )
+        for contact in page:
+            if contact.raw("role") not in ("user", "lead"):
+                raise contact.wrong("role", "'user' or 'lead'")
+        roles = [contact.raw("role") for contact in page]
+        return {role: roles.count(role) for role in ("user", "lead")}
     leads = await _count(client, {"operator": "AND", "value": [_role_is("lead"), _NO_EMAIL]})
+    if leads > total:
+        raise ItemUnavailable(
+            f"POST /contacts/search: {leads} leads without an email, but only {total} "
+            "contacts without one; the searches disagree"
+        )
     return {"user": total - leads, "lead": leads}
 
 
@@ -122,63 +143,55 @@ async def read_contacts(client: IntercomClient) -> dict[str, Any]:
     }
 
 
-async def read_companies(client: IntercomClient) -> dict[str, Any]:
-    answer = await client.get("/companies", {"per_page": 1})
-    return {"total": _total(answer, "GET /companies")}
-
-
 async def read_app_events(client: IntercomClient, days: int, now: datetime) -> dict[str, Any]:
-    params: dict[str, str | int] = {
-        "created_at_after": str(int((now - timedelta(days=days)).timestamp())),
-        "per_page": ACTIVITY_PAGE_MAX,
-    }
-    events: list[dict[str, Any]] = []
-    for _ in range(ACTIVITY_PAGES_MAX):
-        answer = await client.get("/admins/activity_logs", params)
-        for entry in answer.get("activity_logs") or []:
-            if isinstance(entry, dict) and entry.get("activity_type") in APP_EVENT_TYPES:
-                events.append(_app_event(entry))
-        cursor = ((answer.get("pages") or {}).get("next") or {}).get("starting_after")
-        if not cursor:
-            return {"window_days": days, "events": events}
-        params["starting_after"] = cursor
-    raise ItemUnavailable(
-        f"GET /admins/activity_logs: more than {ACTIVITY_PAGES_MAX} pages of "
-        f"{ACTIVITY_PAGE_MAX} activity-log events in {days} days; not read to the end"
-    )
+    """The app-package events of the last `days` days. An empty list says only that none
+    was seen in the window, never that no app is installed."""
+    after = int((now - timedelta(days=days)).timestamp())
+    search = PageRequest("POST", "/admins/activity_logs/search", body={
+        "created_at_after": after, "event_types": list(APP_EVENT_TYPES),
+        "per_page": APP_EVENTS_PAGE,
+    })
+    try:
+        entries = await read_pages(client, search, key="activity_logs", kind="activity_log.list",
+                                   max_pages=APP_EVENT_PAGES_MAX, skip_nulls=True)
+    except ItemUnavailable as missing:
+        if missing.status not in _SEARCH_MISSING:
+            raise
+        entries = await _listed(client, after, missing)
+    return {"window_days": days, "events": [_app_event(e) for e in entries if _is_app(e)]}
 
 
-def _app_event(entry: dict[str, Any]) -> dict[str, Any]:
-    performer = entry.get("performed_by") or {}
+async def _listed(client: IntercomClient, after: int, search: ItemUnavailable) -> list[Fields]:
+    """The whole activity log of the window, for versions without the search endpoint."""
+    listing = PageRequest("GET", "/admins/activity_logs", params={"created_at_after": str(after)})
+    try:
+        return await read_pages(client, listing, key="activity_logs", kind="activity_log.list",
+                                max_pages=ACTIVITY_LIST_PAGES_MAX, skip_nulls=True)
+    except ItemUnavailable as error:
+        raise ItemUnavailable(
+            f"{error.reason} (read instead of the activity-log search, which answered "
+            f"{search.reason.split(': ', 1)[-1]})", unreachable=error.unreachable
+        ) from None
+
+
+def _is_app(entry: Fields) -> bool:
+    kind = entry.raw("activity_type")
+    if not isinstance(kind, str):
+        raise entry.wrong("activity_type", "an activity type")
+    return kind in APP_EVENT_TYPES
+
+
+def _app_event(entry: Fields) -> dict[str, Any]:
+    performer = entry.raw("performed_by")
+    by: str | None = None
+    if isinstance(performer, dict):  # who did it is only shown, so an odd one stays blank
+        who = Fields(entry.what, performer)
+        by = who.label("email") or who.label("name")
     return {
-        "type": entry["activity_type"],
-        "created_at": _moment(entry.get("created_at", 0)),
-        "performed_by": _text(performer.get("email")) or _text(performer.get("name")),
+        "type": entry.raw("activity_type"),
+        "created_at": timestamp(datetime.fromtimestamp(entry.epoch("created_at"), UTC)),
+        "performed_by": by,
         # Intercom's description defines no metadata naming the app for these events;
         # its own sentence about the event (which names the app) is kept instead.
-        "description": _text(entry.get("activity_description")),
+        "description": entry.label("activity_description"),
     }
-
-
-async def read_salesforce_attributes(client: IntercomClient) -> list[dict[str, Any]]:
-    answer = await client.get("/data_attributes", {"model": "contact"})
-    return [
-        {
-            "name": attribute["name"],
-            "label": _text(attribute.get("label")),
-            "data_type": _text(attribute.get("data_type")),
-            "custom": _flag(attribute.get("custom")),
-        }
-        for attribute in answer.get("data") or []
-        if isinstance(attribute, dict)
-        and isinstance(attribute.get("name"), str)
-        and _mentions_salesforce(attribute)
-    ]
-
-
-def _mentions_salesforce(attribute: dict[str, Any]) -> bool:
-    return any(
-        "salesforce" in (attribute.get(key) or "").lower()
-        for key in ("name", "full_name", "label")
-        if isinstance(attribute.get(key), str)
-    )

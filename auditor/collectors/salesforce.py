@@ -1,28 +1,48 @@
-"""The Salesforce collector: the org's side of the Intercom integration, in 4 requests.
+"""The Salesforce collector: the org's side of the Intercom integration, in 3 or 4 requests.
 
-See salesforce_queries for what is asked and how the requests are grouped,
-salesforce_api for retries and error handling, salesforce_auth for signing in.
+Round 1 sends, all at once, the two Composite requests of salesforce_queries (and asks
+the UserInfo endpoint who the token belongs to when signing in did not tell). Round 2,
+the one Composite request that needs the Intercom tokens' users, leaves as soon as the
+first of them is answered. GET /limits is sent only when Salesforce's answers carried
+no Sforce-Limit-Info header. See salesforce_api for retries and error handling,
+salesforce_auth for signing in, salesforce_evidence for how answers become evidence.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from auditor.collectors import RequestCounter, SourceUnavailable, ignore_request
+from requests.adapters import HTTPAdapter
+
+from auditor.collectors import (
+    Access,
+    Preflight,
+    RequestCounter,
+    SourceUnavailable,
+    UserKeys,
+    UserKeysSource,
+    ignore_request,
+    no_user_keys,
+)
+from auditor.collectors import salesforce_evidence as ev
 from auditor.collectors import salesforce_queries as q
+from auditor.collectors.intercom_answers import ItemUnavailable
 from auditor.collectors.salesforce_api import (
     Api,
     QueryResults,
     RequestFailed,
     RetryPolicy,
+    Stopped,
     Unreadable,
 )
-from auditor.collectors.salesforce_auth import open_session
-from auditor.snapshot import timestamp, unavailable, utc_now
+from auditor.collectors.salesforce_auth import Session, open_session
+from auditor.collectors.salesforce_items import Items
+from auditor.snapshot import timestamp, utc_now
 
 
 @dataclass(frozen=True)
@@ -31,103 +51,165 @@ class SalesforceOptions:
     window_days: int = 30  # --window-days
     timeout: float = 30.0  # --timeout
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    # Intercom's teammates' emails and the mapped usernames; blocks until they are known.
+    user_keys: UserKeysSource = no_user_keys
 
 
 def collect_salesforce(options: SalesforceOptions, on_request: RequestCounter = ignore_request,
-                       *, retry: RetryPolicy | None = None) -> dict[str, Any]:
+                       *, retry: RetryPolicy | None = None,
+                       transport: HTTPAdapter | None = None) -> dict[str, Any]:
     """The `collected` salesforce section of a snapshot.
 
     Raises InputError for missing or bad configuration, SourceUnavailable when nothing
     can be collected (login refused, token rejected, allowance spent, unreachable).
+    `transport` replaces HTTPS for every request (tests).
     """
-    session = open_session(options.target_org, options.env, options.timeout)
+    session = open_session(options.target_org, options.env, options.timeout, transport)
+    collected_at = utc_now()
     api = Api(session, timeout=options.timeout, retry=retry or RetryPolicy(),
               on_request=on_request)
-    collected_at = utc_now()
-    since = collected_at - timedelta(days=options.window_days)
     try:
-        first = api.run(q.first_round())
-    except RequestFailed as exc:
-        # Nothing has been read yet, and the next requests would only fail the same way.
+        with api:  # leaving waits for every request under way, so the count is final
+            section = _Collection(api, session, options, collected_at).run()
+    except Stopped as stop:
+        raise SourceUnavailable(stop.message, requests=api.requests) from None
+    except _NothingRead as failed:
         raise SourceUnavailable(f"Salesforce at {session.instance_url} could not be read: "
-                                f"{exc.reason}.", requests=api.requests) from None
-    tokens = _item(first["tokens"], q.tokens)
-    ids = q.token_user_ids(tokens) if isinstance(tokens, list) else []
-    second = api.attempt(q.second_round(ids, since))
-    tooling = api.attempt(q.tooling_round())
-    limits = api.limits()
-    return {
-        "status": "collected",
-        "collected_at": timestamp(collected_at),
-        "requests": api.requests,
-        "api_version": session.api_version,
-        "instance_url": session.instance_url,
-        "org": _item(first["org"], q.org),
-        "api_allowance": _allowance(limits, api.limit_info),
-        "intercom_tokens": tokens,
-        "integration_users": _needs_tokens(tokens, lambda: _item(
-            second["users"], lambda users: q.integration_users(users, ids))),
-        "active_users": _item(second["users"], q.active_users),
-        "case_record_types": _item(tooling["record_types"], q.record_types),
-        "case_assignment_rules": _item(first["assignment_rules"], q.assignment_rules),
-        "integration_activity": _needs_tokens(tokens, lambda: _activity(
-            second, options.window_days, since)),
-        "leads": _email_quality(first, "lead"),
-        "contacts": _email_quality(second, "contact"),
-        "installed_packages": _item(tooling["packages"], q.packages),
-    }
+                                f"{session.redact(failed.reason)}.",
+                                requests=api.requests) from None
+    return {"status": "collected", "collected_at": timestamp(collected_at),
+            "requests": api.requests, "api_version": session.api_version,
+            "instance_url": session.instance_url, **section}
 
 
-def _item(result: q.Records | Unreadable, convert: Callable[[q.Records], Any]) -> Any:
-    if isinstance(result, Unreadable):
-        return unavailable(result.reason)
-    return _shaped(lambda: convert(result))
+# The permissions `auditor doctor` reports, and the items each one's absence leaves
+# unavailable. Only Customize Application decides an item on its own; the others are
+# shown so that a person sees the whole of what the auditing user holds.
+_ACCESS = (("API Enabled", "api_enabled", ()),
+           ("View Setup and Configuration", "view_setup", ()),
+           ("Customize Application", "customize_application",
+            ("intercom_tokens", "integration_users", "integration_activity")),
+           ("Manage Users", "manage_users", ()),
+           ("View All Data", "view_all_data", ()))
 
 
-def _shaped(evidence: Callable[[], Any]) -> Any:
-    """Evidence from an answer, or unavailable when the answer lacks what it should hold."""
+def probe_salesforce(options: SalesforceOptions, on_request: RequestCounter = ignore_request,
+                     *, retry: RetryPolicy | None = None,
+                     transport: HTTPAdapter | None = None) -> Preflight:
+    """What `auditor doctor` shows: signing in, and the auditing user's permissions, in at
+    most two requests (the permissions query, and UserInfo when signing in did not say
+    who the token belongs to)."""
+    def unreachable(problem: str, requests: int) -> Preflight:
+        return Preflight("salesforce", reachable=False, signed_in_as=None, api_version=None,
+                         access=(), problem=problem, requests=requests)
+
     try:
-        return evidence()
-    except (LookupError, TypeError, ValueError) as exc:
-        return unavailable(f"Salesforce's answer had an unexpected shape ({type(exc).__name__})")
+        session = open_session(options.target_org, options.env, options.timeout, transport)
+    except SourceUnavailable as exc:
+        return unreachable(exc.message, exc.requests)
+    api = Api(session, timeout=options.timeout, retry=retry or RetryPolicy(),
+              on_request=on_request)
+    permissions = q.access_queries()[:1]
+    try:
+        with api:
+            asked = api.submit(api.identity) if None in (session.identity.user_id,
+                                                         session.identity.username) else None
+            answer = api.composite(permissions)
+            told = asked.result() if asked else ev.Identity()
+    except Stopped as stop:
+        return unreachable(stop.message, api.requests)
+    except RequestFailed as failed:
+        return unreachable(f"Salesforce at {session.instance_url} could not be read: "
+                           f"{session.redact(failed.reason)}", api.requests)
+    granted = Items(session.redact).permissions(answer[permissions[0].ref])
+    held = {} if isinstance(granted, ItemUnavailable) else granted
+    signed = session.identity
+    return Preflight(
+        "salesforce", reachable=True,
+        signed_in_as=signed.username or told.username or signed.user_id or told.user_id,
+        api_version=session.api_version,
+        access=tuple(Access(name, held.get(key), items) for name, key, items in _ACCESS),
+        problem=granted.reason if isinstance(granted, ItemUnavailable) else None,
+        requests=api.requests)
 
 
-def _needs_tokens(tokens: Any, evidence: Callable[[], Any]) -> Any:
-    """Integration users are the users of the Intercom tokens: without tokens, none."""
-    if not isinstance(tokens, list):
-        return unavailable(f"the Intercom OAuth tokens, which name the integration users, were "
-                           f"unavailable: {tokens['reason']}")
-    return evidence()
+class _NothingRead(Exception):
+    """Every request of the first round failed: there is nothing to report."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
-def _activity(results: QueryResults, window_days: int, since: datetime) -> Any:
-    if "tasks_created" not in results:
-        # Counting over nobody would report a reassuring 0; say why there is no count.
-        return unavailable("no Intercom OAuth token was found in Salesforce, so there is no "
-                           "integration user whose Tasks and Accounts could be counted")
-    return _pair(results["tasks_created"], results["accounts_created"],
-                 lambda tasks, accounts: q.activity(tasks, accounts, window_days, since))
+class _Collection:
+    def __init__(self, api: Api, session: Session, options: SalesforceOptions,
+                 collected_at: datetime) -> None:
+        self.api = api
+        self.session = session
+        self.options = options
+        self.since = collected_at - timedelta(days=options.window_days)
+        self.items = Items(session.redact)
+
+    def run(self) -> dict[str, Any]:
+        api, items = self.api, self.items
+        access = api.submit(api.composite, q.access_queries())
+        records = api.submit(api.composite, q.record_queries())
+        signed = self.session.identity
+        asked = api.submit(api.identity) if None in (signed.user_id, signed.username) else None
+        first = _settled(access)
+        if isinstance(first, RequestFailed):
+            if isinstance(_settled(records), RequestFailed):
+                raise _NothingRead(first.reason)
+            first = _failed(first, q.access_queries())
+
+        granted = items.permissions(first["permissions"])
+        tokens = items.tokens(first["tokens"], granted)
+        ids = q.token_user_ids(t["user_id"] for t in tokens) if isinstance(tokens, list) else []
+        users = first["users"]
+        keys: UserKeys | None = None
+        followups = q.integration_queries(ids, self.since)
+        spread = isinstance(users, ev.Page) and not users.done
+        if spread:  # more users than a page: ask for the matching ones (waits for Intercom)
+            keys = self.options.user_keys()
+            if keys is not None:
+                followups += q.matching_user_queries(keys, self.session.api_version)
+        round_two = [api.submit(api.attempt, batch) for batch in q.batches(followups)]
+        if isinstance(users, ev.Page) and users.done:
+            keys = self.options.user_keys()
+
+        second = _settled(records)
+        if isinstance(second, RequestFailed):
+            second = _failed(second, q.record_queries())
+        limits = api.submit(api.limits) if api.limit_info is None else None
+        later: QueryResults = {}
+        for future in round_two:
+            later.update(future.result())
+        told = asked.result() if asked else ev.Identity()
+        identity = ev.Identity(signed.user_id or told.user_id, signed.username or told.username)
+        return {
+            "audited_as": ev.audited_as(identity, granted),
+            "org": items.convert(first["org"], ev.org),
+            "api_allowance": items.allowance(api.limit_info, limits.result() if limits else None),
+            "intercom_tokens": tokens,
+            "integration_users": items.integration_users(tokens, ids, later),
+            "active_users": items.active_users(users, keys, later),
+            "case_record_types": items.convert(first["record_types"], ev.record_types),
+            "integration_activity": items.activity(tokens, ids, later, self.options.window_days,
+                                                   self.since),
+            "leads": items.pair(second["lead_totals"], second["lead_duplicates"],
+                                ev.email_quality),
+            "contacts": items.pair(second["contact_totals"], second["contact_duplicates"],
+                                   ev.email_quality),
+            "installed_packages": items.convert(second["packages"], ev.packages),
+        }
 
 
-def _email_quality(results: QueryResults, key: str) -> Any:
-    return _pair(results[f"{key}_totals"], results[f"{key}_duplicates"], q.email_quality)
+def _settled(future: Future[QueryResults]) -> QueryResults | RequestFailed:
+    try:
+        return future.result()
+    except RequestFailed as failed:
+        return failed
 
 
-def _pair(one: q.Records | Unreadable, other: q.Records | Unreadable,
-          convert: Callable[[q.Records, q.Records], Any]) -> Any:
-    """One item made of two answers: unavailable if either is."""
-    if isinstance(one, Unreadable):
-        return unavailable(one.reason)
-    if isinstance(other, Unreadable):
-        return unavailable(other.reason)
-    return _shaped(lambda: convert(one, other))
-
-
-def _allowance(limits: dict[str, Any] | Unreadable, limit_info: dict[str, int] | None) -> Any:
-    if isinstance(limits, Unreadable):
-        return unavailable(limits.reason)
-    daily = limits.get("DailyApiRequests") or {}
-    if "Max" not in daily or "Remaining" not in daily:
-        return unavailable("/limits holds no DailyApiRequests")
-    return {"daily_max": daily["Max"], "daily_remaining": daily["Remaining"],
-            "limit_info": limit_info}
+def _failed(failure: RequestFailed, queries: Sequence[q.Query]) -> QueryResults:
+    return {query.ref: Unreadable(failure.reason) for query in queries}

@@ -1,46 +1,56 @@
-"""The SOQL the Salesforce collector sends, and how each answer becomes snapshot evidence.
+"""The SOQL the Salesforce collector sends, and how the queries are grouped into requests.
 
-Composite allows 5 queries per request, and /limits and the Tooling API cannot join
-a REST Composite, so the queries are grouped into three Composite requests:
+A REST Composite request carries up to 5 queries and counts as one API call, so the
+thirteen queries of a collection travel in three Composite requests, in two rounds:
 
-- first: Organization, Intercom OAuth tokens, Case assignment rules, Lead counts and
-  Lead duplicates;
-- second, which needs the token users' Ids: users (the active standard ones and the
-  integration users, with what grants them Modify All Data), Tasks and Accounts the
-  integration users created, Contact counts and Contact duplicates;
-- tooling: installed packages and Case record types (RecordType is a Tooling object too).
+- round 1, all at once: "access" (the auditing user's permissions, the Intercom OAuth
+  tokens, the first page of active users, the organization, Case record types) and
+  "records" (Lead and Contact totals and duplicate emails, Intercom's package licence);
+- round 2, once the tokens are known: the integration users, the Tasks and Accounts
+  they created and, only when the org's active users do not fit on one page, the users
+  whose email or username matches what Intercom and the settings name.
 
-With GET /limits that makes four requests.
+docs/salesforce.md lists each query with the Salesforce documentation it rests on.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
+from auditor.collectors import UserKeys
 from auditor.snapshot import timestamp
 
-Records = list[dict[str, Any]]
-
+COMPOSITE_QUERIES_MAX = 5  # query subrequests Salesforce allows in one Composite request
+USERS_PAGE = 2000  # the most records one query answer holds
 DUPLICATES_READ = 2000  # duplicate emails counted per object; beyond that the count is a floor
-EXAMPLES_KEPT = 20
-_SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+# Salesforce refuses a request whose URI and headers exceed 16,384 bytes; half of that
+# for a subrequest's URL leaves room for headers (the limit is not documented for the
+# URLs inside a Composite body, so the same one is assumed).
+QUERY_URL_MAX = 8192
+SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+# The permissions UserPermissionAccess reports, by the names audited_as stores them under.
+PERMISSIONS = {
+    "api_enabled": "PermissionsApiEnabled",
+    "view_setup": "PermissionsViewSetup",
+    "customize_application": "PermissionsCustomizeApplication",
+    "manage_users": "PermissionsManageUsers",
+    "view_all_data": "PermissionsViewAllData",
+}
 
 
 @dataclass(frozen=True)
 class Query:
-    ref: str  # the Composite referenceId
+    ref: str  # the Composite referenceId, and the key of the answer
     sobject: str  # the object read, named in reasons
     soql: str
-    tooling: bool = False
+    follow_pages: bool = True  # False: the first page is all that is wanted
 
     def url(self, version: str) -> str:
-        api = "tooling/query" if self.tooling else "query"
-        return f"/services/data/v{version}/{api}/?{urlencode({'q': self.soql})}"
+        return f"/services/data/v{version}/query/?{urlencode({'q': self.soql})}"
 
 
 def _email_queries(sobject: str, scope: str) -> list[Query]:
@@ -57,140 +67,107 @@ def _email_queries(sobject: str, scope: str) -> list[Query]:
     ]
 
 
-def first_round() -> list[Query]:
+_ACTIVE_STANDARD = "IsActive = true AND UserType = 'Standard'"
+
+
+def access_queries() -> list[Query]:
+    """Round 1: who audits and what they may see, and what the tokens depend on."""
     return [
-        Query("org", "Organization",
-              "SELECT Id, Name, OrganizationType, IsSandbox, InstanceName FROM Organization"),
+        Query("permissions", "UserPermissionAccess",
+              f"SELECT {', '.join(PERMISSIONS.values())} FROM UserPermissionAccess"),
         Query("tokens", "OauthToken",
               "SELECT AppName, UserId, LastUsedDate, UseCount FROM OauthToken "
               "WHERE AppName LIKE '%intercom%'"),  # LIKE ignores case in SOQL
-        Query("assignment_rules", "AssignmentRule",
-              "SELECT Id, Name FROM AssignmentRule WHERE SobjectType = 'Case' AND Active = true"),
-        *_email_queries("Lead", "IsConverted = false"),
-    ]
-
-
-def second_round(integration_ids: Sequence[str], since: datetime) -> list[Query]:
-    """Without integration users there is no activity to count, so no Task/Account query."""
-    ids = ", ".join(f"'{i}'" for i in integration_ids)
-    who = f" OR Id IN ({ids})" if ids else ""
-    queries = [Query(
-        "users", "User",
-        "SELECT Id, Username, Email, IsActive, UserType, Profile.Name, "
-        "Profile.PermissionsModifyAllData, (SELECT PermissionSet.Name FROM "
-        "PermissionSetAssignments WHERE PermissionSet.PermissionsModifyAllData = true AND "
-        "PermissionSet.IsOwnedByProfile = false) FROM User "
-        f"WHERE (IsActive = true AND UserType = 'Standard'){who}")]
-    if ids:
-        created = f"CreatedById IN ({ids}) AND CreatedDate >= {timestamp(since)}"
-        queries += [Query(f"{sobject.lower()}s_created", sobject,
-                          f"SELECT COUNT(Id) total FROM {sobject} WHERE {created}")
-                    for sobject in ("Task", "Account")]
-    return queries + _email_queries("Contact", "")
-
-
-def tooling_round() -> list[Query]:
-    return [
-        Query("packages", "InstalledSubscriberPackage",
-              "SELECT SubscriberPackage.Name, SubscriberPackage.NamespacePrefix, "
-              "SubscriberPackageVersion.MajorVersion, SubscriberPackageVersion.MinorVersion, "
-              "SubscriberPackageVersion.PatchVersion FROM InstalledSubscriberPackage",
-              tooling=True),
+        # One more than a page: a page that says it is done holds every active user.
+        Query("users", "User", f"SELECT Username, Email FROM User WHERE {_ACTIVE_STANDARD} "
+                               f"LIMIT {USERS_PAGE + 1}", follow_pages=False),
+        Query("org", "Organization",
+              "SELECT Id, Name, OrganizationType, IsSandbox, InstanceName FROM Organization"),
         Query("record_types", "RecordType",
-              "SELECT Id, Name FROM RecordType WHERE SobjectType = 'Case' AND IsActive = true",
-              tooling=True),
+              "SELECT Id, Name, DeveloperName FROM RecordType "
+              "WHERE SobjectType = 'Case' AND IsActive = true"),
     ]
 
 
-# --- answers into evidence ------------------------------------------------------------
-
-def org(records: Records) -> dict[str, Any]:
-    row = records[0]
-    return {"id": row["Id"], "name": row["Name"], "edition": row.get("OrganizationType"),
-            "is_sandbox": row.get("IsSandbox"), "instance_name": row.get("InstanceName")}
-
-
-def tokens(records: Records) -> list[dict[str, Any]]:
-    return [{"app_name": r["AppName"], "user_id": r["UserId"],
-             "last_used_date": _timestamp(r.get("LastUsedDate")), "use_count": r.get("UseCount")}
-            for r in records]
+def record_queries() -> list[Query]:
+    """Round 1: counts over Leads and Contacts, and Intercom's managed package."""
+    return [
+        *_email_queries("Lead", "IsConverted = false"),
+        *_email_queries("Contact", ""),
+        Query("packages", "PackageLicense",
+              "SELECT NamespacePrefix, Status FROM PackageLicense "
+              "WHERE NamespacePrefix LIKE '%intercom%'"),
+    ]
 
 
-def token_user_ids(token_items: list[dict[str, Any]]) -> list[str]:
+def integration_queries(user_ids: Sequence[str], since: datetime) -> list[Query]:
+    """Round 2: the token users, with what grants them Modify All Data, and their writes."""
+    if not user_ids:
+        return []
+    ids = ", ".join(f"'{i}'" for i in user_ids)
+    created = f"CreatedById IN ({ids}) AND CreatedDate >= {timestamp(since)}"
+    return [
+        Query("integration_users", "User",
+              "SELECT Id, Username, Email, IsActive, Profile.Name, "
+              "Profile.PermissionsModifyAllData, (SELECT PermissionSet.Name FROM "
+              "PermissionSetAssignments WHERE PermissionSet.PermissionsModifyAllData = true "
+              "AND PermissionSet.IsOwnedByProfile = false) FROM User "
+              f"WHERE Id IN ({ids})"),
+        *(Query(f"{sobject.lower()}s_created", sobject,
+                f"SELECT COUNT(Id) total FROM {sobject} WHERE {created}")
+          for sobject in ("Task", "Account")),
+    ]
+
+
+def token_user_ids(user_ids: Iterable[str]) -> list[str]:
     # Only well-formed Ids go into SOQL: nothing an API answer holds can change a query.
-    ids = {t["user_id"] for t in token_items if _SALESFORCE_ID.fullmatch(t["user_id"])}
-    return sorted(ids)
+    return sorted({i for i in user_ids if SALESFORCE_ID.fullmatch(i)})
 
 
-def integration_users(records: Records, ids: Sequence[str]) -> list[dict[str, Any]]:
-    wanted = set(ids)
-    users = []
-    for r in records:
-        if r["Id"] not in wanted:
-            continue
-        profile = r.get("Profile") or {}
-        assignments = (r.get("PermissionSetAssignments") or {}).get("records", [])
-        users.append({
-            "id": r["Id"], "username": r["Username"], "email": r.get("Email"),
-            "is_active": bool(r.get("IsActive")), "profile_name": profile.get("Name"),
-            "modify_all_data_from_profile": bool(profile.get("PermissionsModifyAllData")),
-            "modify_all_data_permission_sets": sorted(
-                (a.get("PermissionSet") or {}).get("Name", "") for a in assignments),
-        })
-    return users
+# --- users matching Intercom's teammates ---------------------------------------------
+
+def soql_text(value: str) -> str:
+    """A quoted SOQL string literal; the quote and the backslash are the reserved ones."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def active_users(records: Records) -> list[dict[str, Any]]:
-    # The users query also brings inactive integration users; only Username and Email
-    # of the active standard ones are kept, for teammate mapping.
-    return [{"username": r["Username"], "email": r.get("Email")} for r in records
-            if r.get("IsActive") and r.get("UserType") == "Standard"]
+def _usable(key: str) -> bool:
+    # No email or username holds a control character; leaving such a key out keeps it
+    # from needing the escapes SOQL has for them.
+    return bool(key) and all(ch.isprintable() for ch in key)
 
 
-def record_types(records: Records) -> list[dict[str, Any]]:
-    # The Tooling API's RecordType has no DeveloperName.
-    return [{"id": r["Id"], "name": r["Name"], "developer_name": None} for r in records]
+def matching_user_queries(keys: UserKeys, version: str) -> list[Query]:
+    """Active standard users whose Email or Username is one of `keys`, in as many
+    queries as it takes for each URL to stay within QUERY_URL_MAX."""
+    wanted = sorted({("Email", k) for k in keys.emails if _usable(k)}
+                    | {("Username", k) for k in keys.usernames if _usable(k)})
+    chunks: list[list[tuple[str, str]]] = []
+    # Percent-encoding works character by character, so a URL's length is the sum of
+    # its parts' encoded lengths: the query around the lists, and each listed value.
+    frame = len(_matching([("Email", "x"), ("Username", "x")], 0).url(version))
+    separator = len(quote_plus(", "))
+    size = frame
+    for item in wanted:
+        grows = len(quote_plus(soql_text(item[1]))) + separator
+        if chunks and size + grows <= QUERY_URL_MAX:
+            chunks[-1].append(item)
+            size += grows
+        else:
+            chunks.append([item])
+            size = frame + grows
+    return [_matching(chunk, n) for n, chunk in enumerate(chunks)]
 
 
-def assignment_rules(records: Records) -> list[dict[str, Any]]:
-    return [{"id": r["Id"], "name": r["Name"]} for r in records]
+def _matching(chunk: list[tuple[str, str]], n: int) -> Query:
+    lists = [f"{name} IN ({', '.join(soql_text(v) for f, v in chunk if f == name)})"
+             for name in ("Email", "Username") if any(f == name for f, _ in chunk)]
+    return Query(f"matching_users_{n}", "User",
+                 f"SELECT Username, Email FROM User WHERE {_ACTIVE_STANDARD} "
+                 f"AND ({' OR '.join(lists)})")
 
 
-def activity(tasks: Records, accounts: Records, window_days: int,
-             since: datetime) -> dict[str, Any]:
-    return {"window_days": window_days, "since": timestamp(since),
-            "tasks_created": int(tasks[0]["total"]), "accounts_created": int(accounts[0]["total"])}
-
-
-def email_quality(totals: Records, duplicates: Records) -> dict[str, Any]:
-    total = int(totals[0]["total"])
-    return {
-        "total": total,
-        "without_email": total - int(totals[0]["withEmail"]),
-        "duplicate_emails": {
-            "count": len(duplicates),
-            "examples": [{"email": d["Email"], "records": int(d["records"])}
-                         for d in duplicates[:EXAMPLES_KEPT]],
-        },
-    }
-
-
-def packages(records: Records) -> list[dict[str, Any]]:
-    found = []
-    for r in records:
-        package = r.get("SubscriberPackage") or {}
-        name, namespace = package.get("Name") or "", package.get("NamespacePrefix")
-        if "intercom" not in f"{name} {namespace or ''}".casefold():
-            continue
-        version = r.get("SubscriberPackageVersion") or {}
-        numbers = [version.get(k) for k in ("MajorVersion", "MinorVersion", "PatchVersion")]
-        found.append({"name": name, "namespace": namespace,
-                      "version": ".".join(map(str, numbers)) if None not in numbers else None})
-    return found
-
-
-def _timestamp(value: str | None) -> str | None:
-    """Salesforce's 2026-11-19T08:12:00.000+0000 as the snapshot's 2026-11-19T08:12:00Z."""
-    if not value:
-        return None
-    return timestamp(datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z"))
+def batches(queries: Sequence[Query]) -> list[list[Query]]:
+    """The queries grouped into Composite requests."""
+    return [list(queries[i:i + COMPOSITE_QUERIES_MAX])
+            for i in range(0, len(queries), COMPOSITE_QUERIES_MAX)]

@@ -13,7 +13,9 @@ from markupsafe import Markup
 from tabulate import tabulate
 
 from auditor.catalogue import SEVERITIES
-from auditor.reporting.filters import FILTERS, TESTS, md
+from auditor.display import one_line
+from auditor.reporting.filters import FILTERS, TESTS, html_finalize, md
+from auditor.reporting.sources import SOURCE_FILTERS
 
 FORMATS = {"html": "report.html", "md": "report.md", "json": "report.json"}
 
@@ -25,6 +27,7 @@ STATUS_LABELS = {
     "waived": "Waived",
 }
 SOURCE_LABELS = {"salesforce": "Salesforce", "intercom": "Intercom", "settings": "settings file"}
+SUBJECT_LABELS = {"salesforce": "Salesforce org", "intercom": "Intercom workspace"}
 
 
 def _is_html(name: str | None) -> bool:
@@ -45,6 +48,8 @@ def _environment(kind: str) -> Environment:
     options: dict[str, Any] = {}
     if kind == "md":
         options["finalize"] = _md_finalize
+    elif kind == "html":
+        options["finalize"] = html_finalize  # invisible characters shown as <U+202E>
     env = Environment(
         loader=PackageLoader("auditor.reporting", "templates"),
         autoescape=_is_html if kind == "html" else False,
@@ -55,9 +60,11 @@ def _environment(kind: str) -> Environment:
         **options,
     )
     env.filters.update(FILTERS)
+    env.filters.update(SOURCE_FILTERS)
     env.tests.update(TESTS)
     env.globals.update(
         status_labels=STATUS_LABELS,
+        subject_labels=SUBJECT_LABELS,
         source_labels=SOURCE_LABELS,
         severities=SEVERITIES,
     )
@@ -104,10 +111,26 @@ def render_summary_table(results: dict[str, Any], width: int = 72) -> str:
     counts = results["summary"]["by_status"]
     score = results["summary"]["score"]
     totals = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
-    return f"{table}\n\n{totals}; score {score if score is not None else 'n/a'}/100\n"
+    sources = "".join(f"{line}\n" for line in _source_lines(results["collection"]))
+    return f"{table}\n\n{sources}{totals}; score {score if score is not None else 'n/a'}/100\n"
+
+
+def _source_lines(collection: dict[str, Any]) -> list[str]:
+    """One line for each source that was not fully collected, so a CI log says so."""
+    lines = []
+    for source, info in collection.items():
+        status = info.get("status", "not collected")
+        if status == "partial":
+            names = ", ".join(item["item"] for item in info.get("unavailable_items", []))
+            lines.append(f"{SOURCE_LABELS[source]}: partial; unavailable: {names}")
+        elif status != "collected":
+            lines.append(_shorten(f"{SOURCE_LABELS[source]}: {status}: {info.get('reason', '')}",
+                                  200))
+    return lines
 
 
 def _shorten(text: str, width: int) -> str:
-    # Control characters from an API must not drive the user's terminal.
-    flat = "".join(ch if ch.isprintable() else " " for ch in text)
+    # Control characters from an API must not drive the user's terminal, nor invisible
+    # ones hide from the user.
+    flat = one_line(text)
     return flat if len(flat) <= width else flat[: width - 3] + "..."

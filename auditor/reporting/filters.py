@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from markupsafe import Markup, escape
+
+from auditor.display import INVISIBLE, code_point, one_line, reveal
+from auditor.timestamps import parse_timestamp
 
 
 class MdSafe(str):
@@ -75,7 +78,9 @@ def md(value: Any) -> MdSafe:
     """
     if isinstance(value, MdSafe):
         return value
-    text = " ".join("".join(ch if ch.isprintable() else " " for ch in str(value)).split())
+    # Invisible characters are spelled out first: the `<` and `>` around them are then
+    # escaped like any other.
+    text = " ".join(one_line(str(value)).split())
     # Messages name settings and commands in backticks; those that are plain identifiers
     # stay code spans (literal by definition), everything else is escaped.
     parts = _CODE_SPAN.split(text)
@@ -93,16 +98,20 @@ def md(value: Any) -> MdSafe:
 def md_code(value: Any) -> MdSafe:
     """An identifier as a Markdown code span, when it holds nothing a code span can't."""
     text = str(value)
-    return MdSafe(f"`{text}`") if _CODE_SAFE.match(text) else md(text)
+    safe = _CODE_SAFE.match(text) and not INVISIBLE.search(text)  # \w admits Hangul fillers
+    return MdSafe(f"`{text}`") if safe else md(text)
 
 
 def md_json_block(value: Any) -> MdSafe:
     """A fenced JSON code block. Indented JSON never starts a line with a backtick, so no
     value can close the fence; and <, > and & (only ever inside JSON strings) are written
-    as JSON escapes, so even a renderer that missed the fence would find no HTML."""
+    as JSON escapes, so even a renderer that missed the fence would find no HTML; so are
+    invisible characters, so that they show."""
     text = pretty_json(value)
     for char in "<>&":
         text = text.replace(char, f"\\u{ord(char):04x}")
+    # json.dumps spells a character beyond U+FFFF as the surrogate pair JSON needs.
+    text = INVISIBLE.sub(lambda match: json.dumps(match.group())[1:-1], text)
     return MdSafe(f"```json\n{text}\n```")
 
 
@@ -113,14 +122,10 @@ def pretty_json(value: Any) -> str:
 def when(value: Any) -> str:
     """A timestamp as `2026-11-21 09:28 UTC`; a date, or anything unparseable, as given."""
     text = str(value)
-    if "T" not in text:
-        return text
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = parse_timestamp(text)
     except ValueError:
         return text
-    if moment.tzinfo is None:
-        return moment.strftime("%Y-%m-%d %H:%M")
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
@@ -162,6 +167,18 @@ def html_code_spans(value: Any) -> Markup:
     # escape() leaves Markup (already safe) alone and escapes everything else.
     escaped = str(escape(value))
     return Markup(re.sub(r"`([^`<>]+)`", r"<code>\1</code>", escaped))
+
+
+def html_finalize(value: Any) -> Any:
+    """The HTML environment's finalize: invisible characters spelled out as <U+XXXX> in
+    every value, before autoescape; in text a filter already escaped (Markup), with the
+    angle brackets escaped here."""
+    if isinstance(value, Markup):
+        return Markup(INVISIBLE.sub(lambda match: f"&lt;{code_point(match.group())}&gt;",
+                                    value))
+    if isinstance(value, str):
+        return reveal(value)
+    return value
 
 
 def web_url(value: Any) -> str | None:

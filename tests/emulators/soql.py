@@ -2,15 +2,18 @@
 
 It covers what the collector sends and no more: field lists with relationship paths
 (Profile.Name), child-relationship subqueries, WHERE with = != < <= > >= LIKE IN,
-AND/OR/parentheses, string, boolean, null, number, date and datetime literals,
-COUNT(field) with aliases, GROUP BY, HAVING, ORDER BY and LIMIT. Anything else is
+AND/OR/parentheses, string (with SOQL's escape sequences), boolean, null, number, date
+and datetime literals, COUNT(field) with aliases, GROUP BY, HAVING, ORDER BY and LIMIT.
+Tables may be any sequence, so a large one can be generated as it is read. Anything else is
 a MALFORMED_QUERY, so a collector change that needs more fails loudly in the tests.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -236,7 +239,7 @@ class _Parser:
     def literal(self) -> Any:
         token = self.take()
         if token.kind == "string":
-            return re.sub(r"\\(.)", r"\1", token.text[1:-1])
+            return _unescape(token.text[1:-1])
         if token.kind == "datetime":
             return _parse_datetime(token.text)
         if token.kind == "number":
@@ -247,6 +250,25 @@ class _Parser:
         if token.kind == "keyword" and token.text in literals:
             return literals[token.text]
         raise SoqlError("MALFORMED_QUERY", f"expected a value, found {token.text}")
+
+
+# SOQL's escape sequences (Quoted String Escape Sequences); \\_ and \\% stay as they are
+# for LIKE, and any other backslash is an error, as in Salesforce.
+_ESCAPES = {"n": "\n", "N": "\n", "r": "\r", "R": "\r", "t": "\t", "T": "\t", "b": "\b",
+            "B": "\b", "f": "\f", "F": "\f", '"': '"', "'": "'", "\\": "\\",
+            "_": "\\_", "%": "\\%"}
+
+
+def _unescape(text: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        sequence = match[1]
+        if len(sequence) == 5:  # \\uXXXX
+            return chr(int(sequence[1:], 16))
+        if sequence not in _ESCAPES:
+            raise SoqlError("MALFORMED_QUERY", f"invalid escape sequence \\{sequence}")
+        return _ESCAPES[sequence]
+
+    return re.sub(r"\\(u[0-9a-fA-F]{4}|.)", one, text, flags=re.DOTALL)
 
 
 def parse(text: str) -> Query:
@@ -279,11 +301,11 @@ class Schema:
 
 
 class Database:
-    def __init__(self, schema: Schema, tables: dict[str, list[Record]]) -> None:
+    def __init__(self, schema: Schema, tables: dict[str, Sequence[Record]]) -> None:
         self.schema = schema
         self.tables = tables
 
-    def rows(self, sobject: str) -> list[Record]:
+    def rows(self, sobject: str) -> Sequence[Record]:
         if sobject not in self.schema.fields:
             raise SoqlError("INVALID_TYPE", f"sObject type '{sobject}' is not supported.")
         return self.tables.get(sobject, [])
@@ -312,9 +334,13 @@ class Database:
 def execute(db: Database, text: str, *, record_url: Callable[[str, str], str]) -> list[Record]:
     """All the records a query yields, shaped as Salesforce returns them."""
     query = parse(text)
-    rows = [r for r in db.rows(query.sobject) if _holds(db, query.sobject, r, query.where)]
+    matching = (r for r in db.rows(query.sobject) if _holds(db, query.sobject, r, query.where))
     if query.group_by or any(isinstance(c, Count) for c in query.columns):
-        return _aggregate(db, query, rows)
+        return _aggregate(db, query, list(matching))
+    if not query.order_by and query.limit is not None:
+        # Stop at the limit: a large table is never read past what is asked for.
+        matching = itertools.islice(matching, query.limit)
+    rows = list(matching)
     for key, descending in reversed(query.order_by):
         if isinstance(key, Count):
             raise SoqlError("MALFORMED_QUERY", "ORDER BY COUNT() needs GROUP BY")
@@ -426,6 +452,8 @@ def _holds(db: Database, sobject: str, subject: Record | list[Record],
 
 def _compare(value: Any, op: str, literal: Any) -> bool:
     if op == "IN":
+        if isinstance(value, str) and all(isinstance(item, str) for item in literal):
+            return value.casefold() in _folded(tuple(literal))
         return any(_compare(value, "=", item) for item in literal)
     if literal is None or value is None:
         equal = value is None and literal is None
@@ -444,6 +472,12 @@ def _compare(value: Any, op: str, literal: Any) -> bool:
         ">": lambda a, b: bool(a > b), ">=": lambda a, b: bool(a >= b),
     }
     return comparisons[op](value, literal)
+
+
+@functools.lru_cache(maxsize=64)
+def _folded(texts: tuple[str, ...]) -> frozenset[str]:
+    """An IN list's texts, case-folded once rather than for every row compared."""
+    return frozenset(text.casefold() for text in texts)
 
 
 def _group_key(value: Any) -> Any:

@@ -1,0 +1,121 @@
+"""SIGINT and SIGTERM: stop at once, yet never leave half a file or a temporary one.
+
+`handling_signals()` (entered by the command line's main) makes either signal end the
+process with 128 + its number: 130 for SIGINT (Ctrl-C), 143 for SIGTERM. Before it
+ends, the process removes the temporary files and new folders the file writer
+registered with `leftover()`, so every file is as it was. While files are being put
+in place (`critical()`), a signal waits until they all are, so every file is then
+completely new.
+
+The handler ends the process itself rather than raising KeyboardInterrupt: collection
+runs in worker threads, and unwinding the main thread would wait for each of them to
+finish its request (up to the timeout) before the process could exit.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+HANDLED = (signal.SIGINT, signal.SIGTERM)
+EXIT_SIGINT, EXIT_SIGTERM = (128 + signum for signum in HANDLED)
+
+# Test hook: when this variable names a pause point, the process writes
+# "auditor: paused at NAME" to stderr there and waits (at most _PAUSE_LIMIT seconds) for
+# a signal, so tests can interrupt it at a known moment.
+PAUSE_VARIABLE = "AUDITOR_TEST_PAUSE_AT"
+_PAUSE_LIMIT = 60.0
+
+
+@dataclass
+class _State:
+    depth: int = 0  # how many critical sections are open
+    pending: int | None = None  # a signal that arrived inside one
+    # What to remove when stopping, in the order it was made.
+    leftovers: dict[Path, None] = field(default_factory=dict)
+
+
+_state = _State()
+
+
+def _stop(signum: int) -> None:
+    for path in reversed(list(_state.leftovers)):
+        with suppress(OSError):
+            if path.is_dir():
+                path.rmdir()  # only ever a folder this run made, and only when empty
+            else:
+                path.unlink(missing_ok=True)
+    for stream in (sys.stdout, sys.stderr):
+        # The main thread may have been writing to the stream when the signal came.
+        with suppress(Exception):
+            stream.flush()
+    name = signal.Signals(signum).name
+    with suppress(OSError):
+        os.write(2, f"auditor: stopped by {name}. Every file is either as it was or "
+                    "completely written; no temporary file is left.\n".encode())
+    os._exit(128 + signum)
+
+
+def _on_signal(signum: int, _frame: FrameType | None) -> None:
+    if _state.depth:
+        _state.pending = _state.pending or signum
+        return
+    _stop(signum)
+
+
+@contextmanager
+def handling_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM end the process cleanly while inside; the previous handlers
+    come back after. Only the main thread can install handlers: elsewhere, no change."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, _on_signal) for signum in HANDLED}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@contextmanager
+def critical() -> Iterator[None]:
+    """A stretch a signal must not cut: one that arrives waits for its end."""
+    _state.depth += 1
+    try:
+        yield
+    finally:
+        _state.depth -= 1
+        if not _state.depth and _state.pending is not None:
+            _stop(_state.pending)
+
+
+@contextmanager
+def leftover(path: Path) -> Iterator[None]:
+    """While inside, `path` (a temporary file or a new folder) is removed if a signal
+    stops the process. Register it in the critical section that creates it."""
+    _state.leftovers[path] = None
+    try:
+        yield
+    finally:
+        _state.leftovers.pop(path, None)
+
+
+def pause_point(name: str) -> None:
+    """Where a test may interrupt the process; does nothing unless PAUSE_VARIABLE names it."""
+    if os.environ.get(PAUSE_VARIABLE) != name:
+        return
+    os.write(2, f"auditor: paused at {name}\n".encode())
+    deadline = time.monotonic() + _PAUSE_LIMIT
+    # A signal outside a critical section ends the process during this sleep; inside
+    # one, it is recorded as pending and the pause ends.
+    while _state.pending is None and time.monotonic() < deadline:
+        time.sleep(0.01)

@@ -1,0 +1,103 @@
+"""Issue 9: bidi and zero-width characters from any source are shown as <U+XXXX> in the
+reports, the terminal summary, progress lines and error messages, never acted on."""
+
+from __future__ import annotations
+
+import json
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from auditor.cli import EXIT_BAD_INPUT, EXIT_FINDINGS, cli
+from auditor.collection import SourceProgress
+from auditor.display import INVISIBLE, one_line, reveal
+from auditor.progress import describe
+from auditor.reporting.filters import html_finalize, md, md_code, md_json_block
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "misconfigured.snapshot.json"
+# The characters the issue names, and a few more of the same kind.
+NAMED = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
+         "\u2069", "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\ufeff", "\u2060",
+         "\u061c", "\u3164", "\U000e0041"]
+
+
+def test_every_format_character_of_this_python_is_revealed() -> None:
+    missing = [f"U+{cp:04X}" for cp in range(sys.maxunicode + 1)
+               if unicodedata.category(chr(cp)) == "Cf" and not INVISIBLE.fullmatch(chr(cp))]
+    assert missing == []
+
+
+@pytest.mark.parametrize("char", NAMED)
+def test_invisible_characters_are_spelled_out(char: str) -> None:
+    code = f"U+{ord(char):04X}"
+    assert reveal(f"a{char}b") == f"a<{code}>b"
+    assert one_line(f"a{char}b\n\x1b[2Jc") == f"a<{code}>b  [2Jc"
+    assert md(f"a{char}b") == f"a&lt;{code}&gt;b"
+    assert md_code(f"a{char}b") == f"a&lt;{code}&gt;b"
+    assert str(html_finalize(f"a{char}b")) == f"a<{code}>b"  # autoescape follows
+
+
+def test_visible_text_is_left_alone() -> None:
+    text = "Zoë Ådne, 東京, مرحبا, 👩🏽!"
+    assert reveal(text) == text
+
+
+def test_escaped_html_spells_them_out_escaped() -> None:
+    from markupsafe import Markup
+
+    assert html_finalize(Markup("<code>a\u202eb</code>")) == Markup(
+        "<code>a&lt;U+202E&gt;b</code>")
+
+
+def test_the_markdown_json_block_spells_them_as_json_escapes() -> None:
+    block = md_json_block({"name": "a\u202eb\U000e0041"})
+    assert '"name": "a\\u202eb\\udb40\\udc41"' in block
+    assert not INVISIBLE.search(block)
+
+
+def test_progress_lines_spell_them_out() -> None:
+    line = describe(SourceProgress("intercom", state="unavailable", requests=1,
+                                   detail="401 \u202eToken\u200b invalid"))
+    assert line == "intercom   unavailable, 1 request: 401 <U+202E>Token<U+200B> invalid"
+
+
+def test_error_messages_spell_them_out() -> None:
+    result = CliRunner().invoke(cli, ["rules", "cases\u202e.x"])
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert result.stderr == ("error: there is no rule 'cases<U+202E>.x'; `auditor rules` lists "
+                             "them all.\n")
+
+
+def test_a_snapshot_carrying_them_is_reported_with_them_spelled_out(tmp_path: Path) -> None:
+    snapshot = json.loads(EXAMPLE.read_text())
+    snapshot["settings"]["workspace"] = "Globex\u202eproC"
+    snapshot["settings"]["attested_by"] = "consultant\u200b@partner.example"
+    snapshot["salesforce"]["integration_users"][0]["profile_name"] = "System\u2066 Administrator"
+    snapshot["salesforce"]["integration_users"][0]["modify_all_data_permission_sets"] = [
+        "Data\ufeffSteward"]
+    snapshot["intercom"]["teammates"][0]["name"] = "Jane\u200dDoe"
+    snapshot["salesforce"]["intercom_tokens"][0]["app_name"] = "Intercom\u200b"
+    path = tmp_path / "snapshot.json"
+    path.write_text(json.dumps(snapshot, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "reports"
+
+    result = CliRunner().invoke(cli, ["audit", "--snapshot", str(path), "--out", str(out)])
+
+    assert result.exit_code == EXIT_FINDINGS, result.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert not INVISIBLE.search(html)
+    # md() puts a word joiner after @ on purpose, so that no @mention notifies anyone.
+    assert set(INVISIBLE.findall(markdown)) <= {"\u2060"}
+    assert not INVISIBLE.search(result.stdout)
+    assert "Connected through 'Intercom<U+200B>' for user" in result.stdout  # the summary
+    for shown in ("Globex&lt;U+202E&gt;proC", "System&lt;U+2066&gt; Administrator",
+                  "Data&lt;U+FEFF&gt;Steward"):
+        assert shown in html
+        assert shown in markdown
+    assert "consultant&lt;U+200B&gt;@partner.example" in html
+    # The machine format keeps the data as it is, for programs to judge.
+    assert "Globex\u202eproC" in (out / "report.json").read_text(encoding="utf-8")

@@ -1,0 +1,53 @@
+"""`auditor doctor`'s Salesforce probe: who signs in and what they may see, in two requests."""
+
+from __future__ import annotations
+
+from auditor.collectors import Access, Preflight
+from auditor.collectors.salesforce import SalesforceOptions, probe_salesforce
+from auditor.collectors.salesforce_api import RetryPolicy
+from tests.salesforce_lab import SalesforceLab
+
+pytest_plugins = ("tests.salesforce_fixtures",)
+
+TOKEN_ITEMS = ("intercom_tokens", "integration_users", "integration_activity")
+
+
+def probe(lab: SalesforceLab, **env: str) -> Preflight:
+    return probe_salesforce(SalesforceOptions(env=lab.token_env(**env)),
+                            retry=RetryPolicy(attempts=2, sleep=lab.sleeps))
+
+
+def test_a_user_with_every_permission(lab: SalesforceLab) -> None:
+    preflight = probe(lab)
+    assert (preflight.reachable, preflight.problem) == (True, None)
+    assert (preflight.signed_in_as, preflight.api_version) == ("admin@acme.example", "62.0")
+    assert preflight.access == (
+        Access("API Enabled", True, ()), Access("View Setup and Configuration", True, ()),
+        Access("Customize Application", True, TOKEN_ITEMS), Access("Manage Users", True, ()),
+        Access("View All Data", True, ()))
+    # The permissions query and UserInfo (an access token does not say whose it is).
+    assert preflight.requests == lab.emulator.request_count == 2
+
+
+def test_a_user_without_customize_application(lab: SalesforceLab) -> None:
+    lab.scenario.permissions["CustomizeApplication"] = False
+    access = {a.name: a for a in probe(lab).access}
+    assert access["Customize Application"] == Access("Customize Application", False,
+                                                     TOKEN_ITEMS)
+    assert access["Manage Users"].granted is True
+
+
+def test_permissions_that_cannot_be_read(lab: SalesforceLab) -> None:
+    lab.scenario.denied["UserPermissionAccess"] = (403, "INSUFFICIENT_ACCESS", "no")
+    preflight = probe(lab)
+    assert preflight.reachable
+    assert preflight.problem == "403 INSUFFICIENT_ACCESS on UserPermissionAccess: no"
+    assert {a.granted for a in preflight.access} == {None}
+
+
+def test_a_rejected_token(lab: SalesforceLab) -> None:
+    preflight = probe(lab, SF_ACCESS_TOKEN="00D000000000001!AQ4AQStale")
+    assert not preflight.reachable and preflight.access == ()
+    assert preflight.problem is not None
+    assert preflight.problem.startswith("Salesforce rejected the access token")
+    assert preflight.requests == lab.emulator.request_count == 2
