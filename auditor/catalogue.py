@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -58,6 +58,13 @@ class Rule:
     check: str | None = None
     origin: str = ""
     order: int | None = None
+    shipped_severity: str | None = None  # set when the run overrides the severity
+
+    def with_severity(self, severity: str) -> Rule:
+        if severity == self.severity:
+            return self
+        return replace(self, severity=severity,
+                       shipped_severity=self.shipped_severity or self.severity)
 
     def default_params(self) -> dict[str, Any]:
         return {name: spec["default"] for name, spec in self.parameters.items()}

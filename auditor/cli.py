@@ -21,8 +21,9 @@ from auditor.errors import InputError
 from auditor.files import beside, check_targets, replace_all, write_atomically
 from auditor.flags import SECONDS_MAX, WINDOW_DAYS_MAX, FiniteFloatRange, ParamOverride
 from auditor.interrupts import EXIT_SIGINT, EXIT_SIGTERM, handling_signals
-from auditor.reporting import FORMATS, render, render_summary_table
+from auditor.reporting import DEFAULT_FORMATS, FORMATS, render, render_summary_table
 from auditor.results import PROFILES, build_results
+from auditor.secrets import environment_secrets, redact_data, redacting_streams, start_over
 from auditor.settings import load_settings
 from auditor.snapshot import (
     SOURCES,
@@ -46,11 +47,15 @@ class _AuditorGroup(click.Group):
     """Turns bad input into one clear paragraph and exit code 2, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except InputError as exc:
-            click.echo(f"error: {one_line(str(exc))}", err=True)
-            ctx.exit(EXIT_BAD_INPUT)
+        # Each command starts with the environment's credentials (the collectors add those
+        # they sign in with), and nothing it prints can show one, in any form.
+        start_over(*environment_secrets(os.environ))
+        with redacting_streams():
+            try:
+                return super().invoke(ctx)
+            except InputError as exc:
+                click.echo(f"error: {one_line(str(exc))}", err=True)
+                ctx.exit(EXIT_BAD_INPUT)
 
 
 @click.group(cls=_AuditorGroup, epilog=EXIT_CODES)
@@ -109,7 +114,7 @@ def _fails_at_or_above(results: dict[str, Any], fail_on: str) -> bool:
 
 
 def _report_files(formats: tuple[str, ...], out_dir: Path) -> dict[str, Path]:
-    return {fmt: out_dir / FORMATS[fmt] for fmt in formats or tuple(FORMATS)}
+    return {fmt: out_dir / FORMATS[fmt] for fmt in formats or DEFAULT_FORMATS}
 
 
 def _write_reports(results: dict[str, Any], formats: tuple[str, ...], out_dir: Path
@@ -135,8 +140,11 @@ def run_audit(
 ) -> int:
     """Evaluate, write the reports, print the summary; return the findings' exit code."""
     findings = evaluate(rules, snapshot, params, show_emails=show_emails)
-    results = build_results(findings, snapshot, generated_at=utc_now(),
-                            snapshot_file=snapshot_file, profile=profile, fail_on=fail_on)
+    # Redacted as data, before any format escapes it its own way (a saved snapshot may
+    # hold what an older auditor let through).
+    results = redact_data(build_results(findings, snapshot, generated_at=utc_now(),
+                                        snapshot_file=snapshot_file, profile=profile,
+                                        fail_on=fail_on))
     written = _write_reports(results, formats, out_dir)
     click.echo(render_summary_table(results), nl=False)
     for path in written:
@@ -211,8 +219,10 @@ def _collect(settings_file: Path | None, no_salesforce: bool, no_intercom: bool,
     }
     started = utc_now()
     sections = collect_sources(collectors, CollectionProgress(on_change=progress_display(quiet)))
-    return new_snapshot(settings=settings, created_at=started,
-                        settings_file=str(settings_file) if settings_file else None, **sections)
+    snapshot = new_snapshot(settings=settings, created_at=started,
+                            settings_file=str(settings_file) if settings_file else None,
+                            **sections)
+    return redact_data(snapshot)  # a server may have echoed a secret into a reason
 
 
 def _mapped_usernames(settings: dict[str, Any] | None) -> list[str]:

@@ -415,7 +415,7 @@ def load_document(path: Path, what: str, max_bytes: int = MAX_DOCUMENT_BYTES) ->
 
 # --- schemas -------------------------------------------------------------------------
 
-SCHEMA_NAMES = ("settings", "snapshot", "rule", "report")
+SCHEMA_NAMES = ("settings", "snapshot", "rule", "report", "waivers", "config", "fleet")
 
 
 @cache

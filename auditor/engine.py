@@ -26,6 +26,8 @@ class Finding:
     evidence: dict[str, Any]
     provenance: tuple[Provenance, ...]
     missing: tuple[Missing, ...] = ()
+    # A live waiver that accepted this finding (status "waived"), or one that expired.
+    waiver: dict[str, Any] | None = None
 
     @property
     def basis(self) -> str:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from auditor.errors import InputError
 from auditor.interrupts import critical, leftover, pause_point
+from auditor.secrets import redact
 
 
 def check_targets(paths: Iterable[Path]) -> None:
@@ -75,8 +76,10 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def replace_all(files: Mapping[Path, str]) -> None:
-    """Replace every file with its text, as a set: all new, or (on failure) all as before."""
+    """Replace every file with its text, as a set: all new, or (on failure) all as before.
+    No file the auditor writes can hold a secret the process knows, in any form."""
     check_targets(files)
+    files = {path: redact(text) for path, text in files.items()}
     with ExitStack() as cleanup:
         for folder in {path.parent for path in files}:
             _make_folder(folder, cleanup)

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from auditor import TOOL_NAME, __version__
-from auditor.catalogue import SEVERITIES
+from auditor.catalogue import SEVERITIES, Rule
 from auditor.engine import STATUSES, Finding
 from auditor.sections import SECTIONS
 from auditor.snapshot import SOURCES, evidence_items, is_unavailable, timestamp
@@ -130,7 +130,30 @@ def finding_as_dict(finding: Finding) -> dict[str, Any]:
         "rationale": rule.rationale,
         "remediation": rule.remediation,
         "references": list(rule.references),
+        "rule_file": rule.origin,
+        **({"waiver": finding.waiver} if finding.waiver else {}),
     }
+
+
+def effective_configuration(rules: list[Rule], params: dict[str, dict[str, Any]]
+                            ) -> dict[str, Any]:
+    """Each rule's severity and parameters as this run used them, and every change from
+    the shipped defaults, so that an audit cannot be softened without it showing."""
+    configured: dict[str, Any] = {}
+    changes: list[dict[str, Any]] = []
+    for rule in rules:
+        defaults = rule.default_params()
+        used = params.get(rule.id, defaults)
+        shipped = rule.shipped_severity or rule.severity
+        configured[rule.id] = {"severity": rule.severity, "default_severity": shipped,
+                               "parameters": used, "default_parameters": defaults}
+        if rule.severity != shipped:
+            changes.append({"rule_id": rule.id, "setting": "severity",
+                            "default": shipped, "effective": rule.severity})
+        changes += [{"rule_id": rule.id, "setting": name, "default": defaults.get(name),
+                     "effective": value}
+                    for name, value in used.items() if value != defaults.get(name)]
+    return {"rules": configured, "changes": changes}
 
 
 def build_results(
@@ -141,15 +164,24 @@ def build_results(
     snapshot_file: str | None = None,
     profile: str = "audit",
     fail_on: str = "high",
+    fail_on_unknown: bool = False,
+    configuration: dict[str, Any] | None = None,
+    waivers: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The results of one audit, ready to render or to dump as report.json."""
     used_sections = {f.rule.section for f in findings}
+    extra: dict[str, Any] = {}
+    if configuration is not None:
+        extra["configuration"] = configuration
+    if waivers is not None:
+        extra["waivers"] = waivers
     return {
         "schema_version": RESULTS_SCHEMA_VERSION,
         "tool": {"name": TOOL_NAME, "version": __version__},
         "generated_at": timestamp(generated_at),
         "profile": profile,
         "fail_on": fail_on,
+        "fail_on_unknown": fail_on_unknown,
         "snapshot": _snapshot_metadata(snapshot, snapshot_file),
         "summary": _summary(findings),
         "collection": _collection(snapshot),
@@ -159,4 +191,5 @@ def build_results(
             if s.key in used_sections
         ],
         "findings": [finding_as_dict(f) for f in findings],
+        **extra,
     }

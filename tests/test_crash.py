@@ -18,7 +18,8 @@ from urllib.parse import quote
 import pytest
 
 from auditor import cli as cli_module
-from auditor.crash import EXIT_BUG, redact
+from auditor.crash import EXIT_BUG
+from auditor.secrets import Redactor
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "misconfigured.snapshot.json"
 KEY_BODY = ["MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw",
@@ -121,7 +122,7 @@ def test_a_bug_in_a_real_process_exits_4_without_a_traceback(tmp_path: Path) -> 
 def test_redact_removes_every_form_and_cut_off_prefixes() -> None:
     secret = "AQ4AQFakeAccessTokenThatMustNotLeak"
     text = f"a {secret[:12]}… b {quote('x ' + secret)} c {secret[:11]} d"
-    assert redact(text, [secret]) == "a [redacted]… b x%20[redacted] c AQ4AQFakeAc d"
+    assert Redactor([secret])(text) == "a [redacted]… b x%20[redacted] c AQ4AQFakeAc d"
 
 
 def test_every_exit_code_is_in_the_readme_and_the_help() -> None:

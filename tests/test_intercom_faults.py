@@ -70,7 +70,7 @@ def test_an_error_message_quoting_the_token_is_scrubbed(outputs: list[object]) -
         collect(served.env)
 
     outputs.append(raised.value.message)
-    assert "401 token_unauthorized: Token [token] was revoked" in raised.value.message
+    assert "401 token_unauthorized: Token [redacted] was revoked" in raised.value.message
 
 
 def test_a_rate_limit_within_max_wait_is_waited_out(

@@ -36,7 +36,6 @@ from auditor.collectors.intercom_client import (
     Sleep,
     TokenRejected,
     gather_all,
-    scrub,
 )
 from auditor.collectors.intercom_config import Connection, resolve_connection
 from auditor.collectors.intercom_readers import (
@@ -134,7 +133,7 @@ async def _collect(
     }
     for name, item in items.items():
         if isinstance(item, _Missing):
-            item = unavailable(scrub(item.error.reason, connection.token))
+            item = unavailable(client.redact(item.error.reason))
         section[name] = item
     return section
 

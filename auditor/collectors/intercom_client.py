@@ -20,6 +20,7 @@ import httpx
 
 from auditor.collectors import RequestCounter
 from auditor.collectors.intercom_answers import ItemUnavailable, describe, quote
+from auditor.secrets import Redactor, register
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,9 @@ class IntercomClient:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._http = http
-        self._token = token
+        # Messages quote text from the network: the token must never ride along.
+        self.redact = Redactor([token])
+        register(token)
         self._policy = policy
         self._on_request = on_request
         self._sleep = sleep
@@ -158,7 +161,7 @@ class IntercomClient:
         if isinstance(error, httpx.TimeoutException):
             return f"no answer within {self._policy.timeout:g} s"
         kind = "could not connect" if isinstance(error, httpx.ConnectError) else "connection lost"
-        return self._scrub(f"{kind} ({error or type(error).__name__})")
+        return self.redact(f"{kind} ({error or type(error).__name__})")
 
     def _error_text(self, response: httpx.Response) -> str:
         """`403 forbidden: message` from Intercom's error.list body; for any other body the
@@ -167,19 +170,19 @@ class IntercomClient:
         if detail is None:
             phrase = response.reason_phrase or "error"
             detail = f"{phrase} ({self._body(response)}, not an Intercom error body)"
-        return self._scrub(f"{response.status_code} {_shorten(detail)}")
+        return self.redact(f"{response.status_code} {_shorten(detail)}")
 
     def _json(self, what: str, response: httpx.Response) -> dict[str, Any]:
         try:
             data = response.json()
         # Not JSON, not text at all (UnicodeDecodeError), or nested past Python's limit.
         except (ValueError, RecursionError):
-            raise ItemUnavailable(self._scrub(
+            raise ItemUnavailable(self.redact(
                 f"{what}: expected a JSON object, got {self._body(response)} that is not JSON"
                 f" (status {response.status_code})"
             )) from None
         if not isinstance(data, dict):
-            raise ItemUnavailable(self._scrub(
+            raise ItemUnavailable(self.redact(
                 f"{what}: expected a JSON object, got {describe(data)} (status "
                 f"{response.status_code})"
             ))
@@ -193,15 +196,6 @@ class IntercomClient:
             return "an empty body"
         kind = response.headers.get("Content-Type", "").split(";")[0].strip() or "a body"
         return f"{kind} of {len(response.content):,} bytes starting {quote(text)}"
-
-    def _scrub(self, text: str) -> str:
-        return scrub(text, self._token)
-
-
-def scrub(text: str, token: str) -> str:
-    """Messages quote text from the network; make sure the token can never ride along."""
-    return text.replace(token, "[token]")
-
 
 def _intercom_error(response: httpx.Response) -> str | None:
     """`code: message` from Intercom's error.list body; None when the body is not one."""

@@ -7,8 +7,9 @@
 4. JWT bearer: SF_USERNAME + SF_CONSUMER_KEY + SF_PRIVATE_KEY_FILE (+ SF_DOMAIN).
 
 Whatever the way, the result is an access token for an instance, and whatever signing
-in told about the user it belongs to. Every secret met on the way is remembered so that
-messages can be scrubbed of it. Local credentials that cannot work (a key file that is
+in told about the user it belongs to. Every secret met on the way is remembered, by the
+session and by the process (auditor.secrets), so that no message and no output can
+carry it, in any form. Local credentials that cannot work (a key file that is
 not an unencrypted RSA private key, a CLI answer that is not the JSON it should be) are
 InputError before any request; a login answer of the wrong shape is SourceUnavailable.
 """
@@ -35,6 +36,7 @@ from auditor.collectors.salesforce_evidence import Identity
 from auditor.collectors.salesforce_keys import private_key
 from auditor.collectors.salesforce_queries import SALESFORCE_ID
 from auditor.errors import InputError
+from auditor.secrets import Redactor, private_key_parts, register
 
 DEFAULT_API_VERSION = "62.0"
 # SOAP login() is not available from API 65.0 on (it is retired in Summer '27).
@@ -47,19 +49,6 @@ _NO_CREDENTIALS = (
     "and SF_PRIVATE_KEY_FILE (JWT); or SF_USERNAME, SF_PASSWORD and SF_SECURITY_TOKEN (with "
     "SF_DOMAIN=test for a sandbox). Or leave Salesforce out with --no-salesforce."
 )
-
-
-class Redactor:
-    """Replaces every secret of a session in a text, so no message can leak one."""
-
-    def __init__(self, secrets: tuple[str, ...]) -> None:
-        # Longest first, so a password+token pair goes before its parts.
-        self.secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
 
 
 @dataclass(frozen=True)
@@ -118,6 +107,7 @@ def open_session(target_org: str | None, env: Mapping[str, str], timeout: float,
         return session
 
     signed = _sign_in(target_org, env, http, version)
+    register(signed.token, *signed.secrets)  # whatever the auditor writes from now on
 
     def new_client() -> Salesforce:
         return Salesforce(instance_url=signed.instance_url, session_id=signed.token,
@@ -161,20 +151,24 @@ def _sign_in(target_org: str | None, env: Mapping[str, str],
     if _present(env, "SF_USERNAME", "SF_PASSWORD") and "SF_SECURITY_TOKEN" in env:
         username, password, security = (env["SF_USERNAME"], env["SF_PASSWORD"],
                                          env["SF_SECURITY_TOKEN"])
+        # SOAP login sends the two as one value, which a fault may echo whole.
+        secrets: tuple[str, ...] = (password, security, password + security)
         login = _login(http, domain, "SF_USERNAME, SF_PASSWORD and SF_SECURITY_TOKEN "
-                       "(Settings > Reset My Security Token mails a new one)",
+                       "(Settings > Reset My Security Token mails a new one)", secrets,
                        username=username, password=password, security_token=security,
                        sf_version=soap_login_version(version))
-        return _SignedIn(login.token, login.instance_url, (password, security,
-                                                           password + security),
-                         hint, Identity(_soap_user_id(login.answer), username))
+        return _SignedIn(login.token, login.instance_url, secrets, hint,
+                         Identity(_soap_user_id(login.answer), username))
     if _present(env, "SF_USERNAME", "SF_CONSUMER_KEY", "SF_PRIVATE_KEY_FILE"):
         key = private_key(env["SF_PRIVATE_KEY_FILE"])  # checked before any request
+        # The consumer key counts as a secret: Salesforce shows it only to a viewer who
+        # has verified their identity (docs/salesforce.md).
+        secrets = (env["SF_CONSUMER_KEY"], *private_key_parts(key))
         login = _login(http, domain, "SF_USERNAME, SF_CONSUMER_KEY, and that the connected "
                        "app holds the certificate of SF_PRIVATE_KEY_FILE and pre-authorizes "
-                       "the user", username=env["SF_USERNAME"],
+                       "the user", secrets, username=env["SF_USERNAME"],
                        consumer_key=env["SF_CONSUMER_KEY"], privatekey=key)
-        return _SignedIn(login.token, login.instance_url, (key,), hint,
+        return _SignedIn(login.token, login.instance_url, secrets, hint,
                          Identity(_identity_url_user(login.answer), env["SF_USERNAME"]))
     found = sorted(name for name in env if name.startswith("SF_"))
     raise InputError(_NO_CREDENTIALS + (f" Found only: {', '.join(found)}." if found else ""))
@@ -192,10 +186,10 @@ class _Login:
 
 
 def _login(http: Callable[[], requests.Session], domain: str, what_to_check: str,
-           **credentials: Any) -> _Login:
+           secrets: tuple[str, ...], **credentials: Any) -> _Login:
     where = f"https://{domain}.salesforce.com"
-    redact = Redactor(tuple(credentials.get(k) or "" for k in ("password", "security_token",
-                                                                 "privatekey")))
+    register(*secrets)  # before anything is sent: a bug mid-login is covered too
+    redact = Redactor(secrets)
     answers: list[requests.Response] = []
     with http() as session:
         session.hooks["response"].append(lambda response, *_, **__: answers.append(response))

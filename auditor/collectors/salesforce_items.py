@@ -14,7 +14,7 @@ from auditor.collectors import UserKeys
 from auditor.collectors import salesforce_evidence as ev
 from auditor.collectors.intercom_answers import Fields, ItemUnavailable
 from auditor.collectors.salesforce_api import QueryResults, Unreadable
-from auditor.collectors.salesforce_auth import Redactor
+from auditor.secrets import Redactor
 from auditor.snapshot import unavailable
 
 Result = ev.Page | Unreadable

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -15,9 +16,15 @@ from tabulate import tabulate
 from auditor.catalogue import SEVERITIES
 from auditor.display import one_line
 from auditor.reporting.filters import FILTERS, TESTS, html_finalize, md
+from auditor.reporting.junit import render_junit
+from auditor.reporting.run_settings import RUN_FILTERS
+from auditor.reporting.sarif import render_sarif
 from auditor.reporting.sources import SOURCE_FILTERS
 
-FORMATS = {"html": "report.html", "md": "report.md", "json": "report.json"}
+FORMATS = {"html": "report.html", "md": "report.md", "json": "report.json",
+           "sarif": "report.sarif", "junit": "report.junit.xml"}
+# Written when no --format is given: the human reports and the stable machine one.
+DEFAULT_FORMATS = ("html", "md", "json")
 
 STATUS_LABELS = {
     "pass": "Pass",
@@ -61,6 +68,7 @@ def _environment(kind: str) -> Environment:
     )
     env.filters.update(FILTERS)
     env.filters.update(SOURCE_FILTERS)
+    env.filters.update(RUN_FILTERS)
     env.tests.update(TESTS)
     env.globals.update(
         status_labels=STATUS_LABELS,
@@ -84,6 +92,10 @@ def render(results: dict[str, Any], fmt: str) -> str:
     """Render the results in one of FORMATS, using the template of the results' profile."""
     if fmt == "json":
         return _environment("plain").get_template("report.json.j2").render(results=results)
+    if fmt == "sarif":
+        return render_sarif(results)
+    if fmt == "junit":
+        return render_junit(results)
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
     template = f"{results['profile']}.{fmt}.j2"
@@ -91,6 +103,16 @@ def render(results: dict[str, Any], fmt: str) -> str:
     if fmt == "html":
         context["stylesheet"], context["style_hash"] = _stylesheet()
     return _environment(fmt).get_template(template).render(**context)
+
+
+def render_rollup(rollup: dict[str, Any], fmt: str) -> str:
+    """The fleet roll-up (see auditor/fleet.py) as index.html, index.md or index.json."""
+    if fmt == "json":
+        return json.dumps(rollup, indent=2, ensure_ascii=False) + "\n"
+    context: dict[str, Any] = {"results": rollup}
+    if fmt == "html":
+        context["stylesheet"], context["style_hash"] = _stylesheet()
+    return _environment(fmt).get_template(f"fleet.{fmt}.j2").render(**context)
 
 
 STATUS_ORDER = {"fail": 0, "unknown": 1, "waived": 2, "not_applicable": 3, "pass": 4}

@@ -14,9 +14,9 @@ Intercom's references say (docs/intercom.md lists the pages):
 How activity-log pages say "there is more" is a Scenario choice, because the references
 disagree: a URL string, a cursor object (the 2.16 description), or only page numbers.
 
-Faults are injected per endpoint: an HTTP error status, a 429 with its reset time, a
-dropped connection, a slow answer, an answer of any JSON shape, a non-JSON body (a
-proxy's HTML page), a body cut short.
+Faults are injected per endpoint: an HTTP error status (with, if asked, the token quoted
+back in some form), a 429 with its reset time, a dropped connection, a slow answer, an
+answer of any JSON shape, a non-JSON body (a proxy's HTML page), a body cut short.
 
 Every exchange is recorded (request and answer), so tests count the requests the
 collector really sent and check both sides against the OpenAPI description; answers a
@@ -34,7 +34,7 @@ import struct
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -76,10 +76,18 @@ class Fault:
     truncate: bool = False  # send the first half of the real answer only
     close: bool = False  # with truncate: promise the whole length, then hang up
     times: int = 1
+    # With status: the error message is `message` followed by what this makes of the
+    # bearer token the request carried (a server quoting the credential back).
+    echo: Callable[[str], str] | None = None
 
     @classmethod
     def error(cls, status: int, code: str, message: str, *, times: int = 1) -> Fault:
         return cls(status=status, code=code, message=message, times=times)
+
+    @classmethod
+    def echoing(cls, status: int, code: str, message: str, echo: Callable[[str], str],
+                *, times: int = 1) -> Fault:
+        return cls(status=status, code=code, message=message, echo=echo, times=times)
 
     @classmethod
     def rate_limited(
@@ -439,7 +447,9 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             try:
                 if fault and fault.status:
-                    raise ApiError(fault.status, fault.code, fault.message)
+                    token = exchange.headers.get("authorization", "").removeprefix("Bearer ")
+                    echoed = fault.echo(token) if fault.echo else ""
+                    raise ApiError(fault.status, fault.code, fault.message + echoed)
                 status, response = 200, emulator.answer(exchange)
             except ApiError as error:
                 status, response = error.status, _error_body(error.code, error.message)

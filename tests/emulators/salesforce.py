@@ -2,10 +2,11 @@
 
 It serves what tests/emulators/salesforce_org.py answers (the org's REST resources,
 UserInfo, the SOAP login and the OAuth JWT bearer token endpoint), and adds what only
-a network shows: faults injected per path (a status, a connection reset, a delay, an
-answer of the wrong shape, a body that is not JSON, a body cut short), latency on every
-answer, and a record of each request with the moments it started and ended, so that
-tests can assert request budgets and the critical path.
+a network shows: faults injected per path (a status, an error quoting the request's
+credential back in some form, a connection reset, a delay, an answer of the wrong shape,
+a body that is not JSON, a body cut short), latency on every answer, and a record of
+each request with the moments it started and ended, so that tests can assert request
+budgets and the critical path.
 
 Logins go to https://login.salesforce.com (simple-salesforce builds that address from
 the domain), so the emulator also runs an HTTP CONNECT proxy that tunnels any host to
@@ -36,6 +37,7 @@ from tests.emulators.salesforce_org import (
     Org,
     Reply,
     Scenario,
+    credential_of,
 )
 
 __all__ = ["CONCURRENT_REQUESTS", "Emulator", "Exchange", "Fault", "Scenario"]
@@ -145,7 +147,8 @@ class _Handler(BaseHTTPRequestHandler):
         if len(self.requestline) > URI_MAX:
             reply = Reply(414, "URI Too Long", content_type="text/plain")
         else:
-            replaced = fault.reply() if fault else None
+            credential = credential_of(path, body, dict(self.headers.items()))
+            replaced = fault.reply(path, credential) if fault else None
             reply = replaced or emulator.org.answer(self.command, self.path, body,
                                                     dict(self.headers.items()))
         self.send(reply, cut=bool(fault and fault.cut))

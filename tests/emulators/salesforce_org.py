@@ -21,7 +21,7 @@ import html
 import json
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -62,6 +62,8 @@ ADMIN_ID = "005000000000001AAA"
 TOTAL_REQUESTS = "TotalRequests Limit exceeded."
 CONCURRENT_REQUESTS = "ConcurrentRequests (Concurrent API Requests) Limit exceeded."
 _UNSET: Any = object()
+SOAP_LOGIN_PATH = "/services/Soap/u/"
+TOKEN_PATH = "/services/oauth2/token"
 
 
 @dataclass
@@ -81,9 +83,16 @@ class Fault:
     content_type: str = "text/html; charset=utf-8"
     cut: bool = False  # the answer's first half only, though its full length is announced
     times: int | None = None  # None: every matching request
+    # A server that quotes the credential a request carried (credential_of) back in its
+    # error: the message is `message` followed by what `echo` makes of it, in the error
+    # shape of the endpoint (a REST error list, a SOAP fault, an OAuth error).
+    echo: Callable[[str], str] | None = None
+    as_html: bool = False  # with echo: in a gateway's HTML error page instead
 
-    def reply(self) -> Reply | None:
+    def reply(self, path: str = "", credential: str = "") -> Reply | None:
         """The answer this fault sends instead of the org's, if it replaces it."""
+        if self.echo is not None:
+            return self._echoed(path, self.message + self.echo(credential))
         if self.raw is not None:
             return Reply(self.status or 200, self.raw, content_type=self.content_type)
         if self.body is not _UNSET:
@@ -91,6 +100,34 @@ class Fault:
         if self.status:
             return errors(self.status, self.error_code, self.message)
         return None
+
+    def _echoed(self, path: str, message: str) -> Reply:
+        # In XML and HTML, what the server quotes is escaped, as they require.
+        if self.as_html:
+            return Reply(self.status or 500, f"<html><body><p>{html.escape(message)}</p>"
+                         "</body></html>", content_type="text/html")
+        if path.startswith(SOAP_LOGIN_PATH):
+            return _soap_fault(self.error_code or "INVALID_LOGIN", html.escape(message))
+        if path.startswith(TOKEN_PATH):
+            return Reply(self.status or 400, {"error": self.error_code or "invalid_grant",
+                                              "error_description": message})
+        return errors(self.status or 401, self.error_code or "INVALID_SESSION_ID", message)
+
+
+def credential_of(path: str, body: bytes, headers: dict[str, str]) -> str:
+    """What a request authenticates with: the SOAP login's password element (the password
+    and security token together), the consumer key that issued a JWT bearer assertion, or
+    else the bearer token."""
+    if path.startswith(SOAP_LOGIN_PATH):
+        return html.unescape(_element(body.decode(), "password"))
+    if path.startswith(TOKEN_PATH):
+        assertion = parse_qs(body.decode()).get("assertion", [""])[0]
+        try:
+            claims = jwt.decode(assertion, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return ""
+        return str(claims.get("iss", ""))
+    return headers.get("Authorization", "").removeprefix("Bearer ")
 
 
 @dataclass
@@ -147,9 +184,9 @@ class Org:
         """The reply to one request, logins included."""
         parts = urlsplit(url)
         path, query = parts.path, parse_qs(parts.query)
-        if path.startswith("/services/Soap/u/"):
-            return self.soap_login(path.removeprefix("/services/Soap/u/"), body)
-        if path.startswith("/services/oauth2/token"):
+        if path.startswith(SOAP_LOGIN_PATH):
+            return self.soap_login(path.removeprefix(SOAP_LOGIN_PATH), body)
+        if path.startswith(TOKEN_PATH):
             return self.jwt_login(body, headers.get("Host", "").split(":")[0])
         authorized = headers.get("Authorization") == f"Bearer {self.scenario.access_token}"
         if path.rstrip("/") == "/services/oauth2/userinfo":

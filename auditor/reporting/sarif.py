@@ -1,0 +1,104 @@
+"""SARIF 2.1.0, for code-scanning dashboards: the rules, and a result per finding to act on.
+
+A failing finding is a result at its severity's level; an unknown finding is a note (the
+evidence is missing, not wrong); a waived finding keeps its result with a suppression
+carrying the waiver's justification. Passing and not-applicable findings are left out,
+as scanners leave out what they found in order. Each result points at the settings-file
+line holding the attested value where there is one, else at the rule's file.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+# SARIF has three problem levels; the audit's five severities fold onto them.
+LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note",
+          "info": "note"}
+# GitHub code scanning ranks results by this number (0.1-10) when it is present.
+SCORES = {"critical": "9.0", "high": "7.0", "medium": "5.0", "low": "3.0", "info": "1.0"}
+
+
+def render_sarif(results: dict[str, Any]) -> str:
+    sections = {s["key"]: s["title"] for s in results["sections"]}
+    findings = results["findings"]
+    rules = [_rule(f, sections) for f in findings]
+    index = {f["rule_id"]: n for n, f in enumerate(findings)}
+    run = {
+        "tool": {"driver": {
+            "name": results["tool"]["name"],
+            "version": results["tool"]["version"],
+            "semanticVersion": results["tool"]["version"],
+            "rules": rules,
+        }},
+        "automationDetails": {"id": f"intercom-sfdc-audit/{results['generated_at']}"},
+        "results": [_result(f, index[f["rule_id"]]) for f in findings
+                    if _reported_status(f) in ("fail", "unknown")],
+        "columnKind": "unicodeCodePoints",
+    }
+    log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def _reported_status(finding: dict[str, Any]) -> str:
+    """A waived finding is reported as what it really is, with a suppression."""
+    waiver = finding.get("waiver")
+    return str(waiver["original_status"]) if waiver else str(finding["status"])
+
+
+def _rule(finding: dict[str, Any], sections: dict[str, str]) -> dict[str, Any]:
+    severity = finding["severity"]
+    help_text = finding["remediation"]
+    links = [r for r in finding.get("references", []) if r.get("url")]
+    rule: dict[str, Any] = {
+        "id": finding["rule_id"],
+        "name": "".join(part.capitalize() for part in finding["rule_id"].replace(".", "_")
+                        .split("_")),
+        "shortDescription": {"text": finding["title"]},
+        "fullDescription": {"text": finding["rationale"]},
+        "help": {"text": help_text, "markdown": help_text},
+        "defaultConfiguration": {"level": LEVELS[severity]},
+        "properties": {
+            "tags": [finding["section"], finding["basis"]],
+            "severity": severity,
+            "guide-section": sections.get(finding["section"], finding["section"]),
+            "security-severity": SCORES[severity],
+        },
+    }
+    if links:
+        rule["helpUri"] = links[0]["url"]
+    return rule
+
+
+def _result(finding: dict[str, Any], rule_index: int) -> dict[str, Any]:
+    status = _reported_status(finding)
+    result: dict[str, Any] = {
+        "ruleId": finding["rule_id"],
+        "ruleIndex": rule_index,
+        # An unknown finding stays kind "fail" at level "note": SARIF allows a level
+        # only on failures, and dashboards show notes where they hide level "none".
+        "kind": "fail",
+        "level": LEVELS[finding["severity"]] if status == "fail" else "note",
+        "message": {"text": finding["message"]},
+        "locations": [_location(finding)],
+        "properties": {"status": status, "basis": finding["basis"]},
+    }
+    waiver = finding.get("waiver")
+    if waiver and finding["status"] == "waived":
+        result["suppressions"] = [{
+            "kind": "external",
+            "status": "accepted",
+            "justification": f"{waiver['reason']} (approved by {waiver['approved_by']}, "
+                             f"expires {waiver['expires']})",
+        }]
+    return result
+
+
+def _location(finding: dict[str, Any]) -> dict[str, Any]:
+    where = finding.get("location") or {"file": finding.get("rule_file") or "rules"}
+    physical: dict[str, Any] = {"artifactLocation": {"uri": where["file"]}}
+    if where.get("line"):
+        physical["region"] = {"startLine": where["line"]}
+    return {"physicalLocation": physical,
+            "logicalLocations": [{"name": finding["rule_id"], "kind": "member"}]}

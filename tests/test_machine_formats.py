@@ -1,0 +1,129 @@
+"""SARIF and JUnit: valid against their own formats, with exactly the expected results."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import jsonschema
+import pytest
+
+from auditor.catalogue import load_rules, resolve_params
+from auditor.engine import evaluate
+from auditor.reporting.junit import render_junit
+from auditor.reporting.sarif import render_sarif
+from auditor.results import build_results
+from auditor.waivers import Waiver, apply_waivers
+from tests.snapshots import example
+
+SARIF_SCHEMA = (Path(__file__).resolve().parents[2] / "shared" / "reference"
+                / "sarif-schema-2.1.0.json")
+
+
+def results_of(name: str, *, waive: str | None = None, fail_on_unknown: bool = False,
+               settings_lines: bool = False) -> dict[str, Any]:
+    rules = load_rules()
+    findings = evaluate(rules, example(name), resolve_params(rules, {}))
+    waivers = None
+    if waive:
+        findings, waivers = apply_waivers(
+            findings, [Waiver(waive, "Accepted until the migration", "cfo@acme.example",
+                              date(2027, 1, 31))], date(2026, 11, 26))
+    return build_results(findings, example(name), generated_at=datetime(2026, 11, 26,
+                         tzinfo=UTC), fail_on_unknown=fail_on_unknown, waivers=waivers)
+
+
+def statuses(results: dict[str, Any]) -> dict[str, str]:
+    return {f["rule_id"]: f["status"] for f in results["findings"]}
+
+
+def test_sarif_is_valid_against_the_official_schema() -> None:
+    if not SARIF_SCHEMA.exists():
+        pytest.skip(f"the official SARIF schema is not at {SARIF_SCHEMA} (../shared is absent)")
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    for name in ("misconfigured", "partial", "compliant"):
+        log = json.loads(render_sarif(results_of(name, waive="cases.case_owner")))
+        jsonschema.Draft4Validator(schema).validate(log)
+
+
+def test_sarif_has_a_result_for_each_failing_and_unknown_finding() -> None:
+    results = results_of("misconfigured")
+    log = json.loads(render_sarif(results))
+    run = log["runs"][0]
+    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == [
+        f["rule_id"] for f in results["findings"]]
+    by_rule = {r["ruleId"]: r for r in run["results"]}
+    expected = {rule: status for rule, status in statuses(results).items()
+                if status in ("fail", "unknown")}
+    assert {rule: r["properties"]["status"] for rule, r in by_rule.items()} == expected
+    for rule, result in by_rule.items():
+        finding = next(f for f in results["findings"] if f["rule_id"] == rule)
+        assert result["message"]["text"] == finding["message"]
+        if finding["status"] == "unknown":
+            assert result["level"] == "note"
+        else:
+            assert result["level"] == {"critical": "error", "high": "error",
+                                       "medium": "warning", "low": "note"}[finding["severity"]]
+        location = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert location == f"rules/{rule}.yaml"
+
+
+def test_a_waived_finding_carries_a_sarif_suppression_with_the_justification() -> None:
+    results = results_of("misconfigured", waive="cases.case_owner")
+    assert statuses(results)["cases.case_owner"] == "waived"
+    log = json.loads(render_sarif(results))
+    result = next(r for r in log["runs"][0]["results"] if r["ruleId"] == "cases.case_owner")
+    assert result["properties"]["status"] == "fail"
+    assert result["suppressions"] == [{
+        "kind": "external", "status": "accepted",
+        "justification": "Accepted until the migration (approved by cfo@acme.example, "
+                         "expires 2027-01-31)"}]
+
+
+def _cases(xml: str) -> dict[str, str]:
+    root = ElementTree.fromstring(xml)
+    found = {}
+    for case in root.iter("testcase"):
+        children = [child.tag for child in case]
+        found[case.get("name", "")] = children[0] if children else "passed"
+    return found
+
+
+@pytest.mark.parametrize("fail_on_unknown", [False, True])
+def test_junit_has_one_case_per_rule_with_the_expected_outcome(fail_on_unknown: bool) -> None:
+    results = results_of("partial", waive="cases.case_owner", fail_on_unknown=fail_on_unknown)
+    xml = render_junit(results)
+    expected_tag = {"pass": "passed", "fail": "failure", "not_applicable": "skipped",
+                    "waived": "skipped", "unknown": "error" if fail_on_unknown else "skipped"}
+    assert _cases(xml) == {rule: expected_tag[status]
+                           for rule, status in statuses(results).items()}
+    root = ElementTree.fromstring(xml)
+    counted = {name: int(root.get(name, "-1")) for name in ("tests", "failures", "errors",
+                                                               "skipped")}
+    values = list(statuses(results).values())
+    unknown = values.count("unknown")
+    assert counted == {
+        "tests": len(values),
+        "failures": values.count("fail"),
+        "errors": unknown if fail_on_unknown else 0,
+        "skipped": values.count("not_applicable") + values.count("waived")
+                   + (0 if fail_on_unknown else unknown),
+    }
+
+
+def test_junit_is_read_back_by_a_junit_reader() -> None:
+    junitparser = pytest.importorskip("junitparser")
+    results = results_of("misconfigured")
+    xml = junitparser.JUnitXml.fromstring(render_junit(results).encode())
+    values = list(statuses(results).values())
+    assert xml.tests == len(values)
+    assert xml.failures == values.count("fail")
+
+
+def test_junit_survives_characters_xml_cannot_hold() -> None:
+    results = results_of("misconfigured")
+    results["findings"][0]["message"] = "bell \x07 and null \x00"
+    ElementTree.fromstring(render_junit(results))  # parses: the characters were replaced
