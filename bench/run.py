@@ -27,14 +27,14 @@ sys.path.insert(0, str(REPO))  # the tests' emulators live beside the package
 
 import trustme  # noqa: E402
 
-from auditor.catalogue import load_rules, resolve_params  # noqa: E402
-from auditor.collection import CollectionProgress, collect_sources  # noqa: E402
-from auditor.collectors.intercom import IntercomOptions, collect_intercom  # noqa: E402
-from auditor.collectors.salesforce import SalesforceOptions, collect_salesforce  # noqa: E402
-from auditor.engine import evaluate  # noqa: E402
-from auditor.reporting import FORMATS, render  # noqa: E402
-from auditor.results import build_results  # noqa: E402
-from auditor.snapshot import load_snapshot, utc_now  # noqa: E402
+from auditor.collect.intercom.collector import IntercomOptions, collect_intercom  # noqa: E402
+from auditor.collect.run import CollectionProgress, collect_sources  # noqa: E402
+from auditor.collect.salesforce.collector import SalesforceOptions, collect_salesforce  # noqa: E402
+from auditor.documents.snapshot import load_snapshot, utc_now  # noqa: E402
+from auditor.engine.catalogue import load_rules, resolve_params  # noqa: E402
+from auditor.engine.evaluate import evaluate  # noqa: E402
+from auditor.report.render import FORMATS, render  # noqa: E402
+from auditor.report.results import build_results  # noqa: E402
 from tests.emulators import intercom as ic  # noqa: E402
 from tests.emulators.salesforce import Emulator, Fault, Scenario  # noqa: E402
 from tests.intercom_fixtures import intercom, make_scenario  # noqa: E402

@@ -22,12 +22,13 @@ from typing import Any
 import jsonschema
 import trustme
 
-from auditor.collectors.intercom import IntercomOptions, collect_intercom
+from auditor.collect.intercom.collector import IntercomOptions, collect_intercom
 from tests.emulators.intercom import Fault, IntercomEmulator, Record, Scenario, serve
 from tests.intercom_openapi import exchange_problems, load_openapi
 
 TOKEN = "ic-test-token-7f3a91c2d84e"  # distinctive, so a leak is easy to find
-SNAPSHOT_SCHEMA = Path(__file__).resolve().parent.parent / "auditor/schemas/snapshot.schema.json"
+SNAPSHOT_SCHEMA = (Path(__file__).resolve().parent.parent
+                   / "auditor/documents/schemas/snapshot.schema.json")
 NOW = datetime.now(UTC)
 
 

@@ -11,9 +11,9 @@ import copy
 from datetime import UTC, datetime
 from typing import Any
 
-from auditor.catalogue import load_rules, resolve_params
-from auditor.engine import evaluate
-from auditor.results import build_results
+from auditor.engine.catalogue import load_rules, resolve_params
+from auditor.engine.evaluate import evaluate
+from auditor.report.results import build_results
 
 SCRIPT = "<script>alert(1)</script>"
 PIPE = "| pipe"

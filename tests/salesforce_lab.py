@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, overload
 
-from auditor.collectors import UserKeys
-from auditor.collectors.salesforce import SalesforceOptions, collect_salesforce
-from auditor.collectors.salesforce_api import RetryPolicy
-from auditor.documents import validator_for
-from auditor.snapshot import new_snapshot, skipped
+from auditor.collect import UserKeys
+from auditor.collect.salesforce.api import RetryPolicy
+from auditor.collect.salesforce.collector import SalesforceOptions, collect_salesforce
+from auditor.documents.load import validator_for
+from auditor.documents.snapshot import new_snapshot, skipped
 from tests.emulators.salesforce import Emulator, Exchange, Scenario
 
 INTEGRATION_USER = "005000000000002AAA"

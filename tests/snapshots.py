@@ -15,10 +15,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from auditor.catalogue import Rule, load_rules, resolve_params
-from auditor.documents import Document
-from auditor.engine import Finding, evaluate, evaluate_rule
-from auditor.snapshot import check_snapshot, load_snapshot
+from auditor.documents.load import Document
+from auditor.documents.snapshot import check_snapshot, load_snapshot
+from auditor.engine.catalogue import Rule, load_rules, resolve_params
+from auditor.engine.evaluate import Finding, evaluate, evaluate_rule
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 EXAMPLE_NAMES = ("compliant", "misconfigured", "partial")

@@ -8,8 +8,8 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner, Result
 
-from auditor.cli import cli
-from auditor.settings import load_settings
+from auditor.cli.commands import cli
+from auditor.documents.settings import load_settings
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from auditor.catalogue import load_rules
-from auditor.config import load_config
-from auditor.waivers import load_waivers
+from auditor.documents.config import load_config
+from auditor.engine.catalogue import load_rules
+from auditor.engine.waivers import load_waivers
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from auditor.catalogue import load_rules
-from auditor.cli import cli
-from auditor.documents import validator_for
+from auditor.cli.commands import cli
+from auditor.documents.load import validator_for
+from auditor.engine.catalogue import load_rules
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 REPORTS = ("report.html", "report.md", "report.json")
@@ -232,11 +232,11 @@ def test_wheel_ships_rules_templates_schemas_and_examples(tmp_path: Path) -> Non
     wheel = next((tmp_path / "dist").glob("*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     rule_files = {p.name for p in (repo / "rules").glob("*.yaml")}
-    assert {n.rsplit("/", 1)[-1] for n in names if n.startswith("auditor/builtin_rules/")
+    assert {n.rsplit("/", 1)[-1] for n in names if n.startswith("auditor/rules/")
             } >= rule_files
-    for needed in ("auditor/schemas/settings.schema.json",
-                   "auditor/schemas/snapshot.schema.json",
-                   "auditor/reporting/templates/report.json.j2",
+    for needed in ("auditor/documents/schemas/settings.schema.json",
+                   "auditor/documents/schemas/snapshot.schema.json",
+                   "auditor/report/templates/report.json.j2",
                    "auditor/examples/misconfigured.snapshot.json"):
         assert needed in names
     # Installed on its own and run from elsewhere, it finds its rules and examples.

@@ -23,8 +23,8 @@ from click.testing import CliRunner
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from auditor.cli import cli
-from auditor.settings import load_settings
+from auditor.cli.commands import cli
+from auditor.documents.settings import load_settings
 from tests.test_documents import alike, paths_in
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from auditor.collection import CollectionProgress, TeammateHandoff, collect_sources, settle
-from auditor.collectors import RequestCounter, SourceUnavailable, UserKeys
-from auditor.errors import InputError
-from auditor.snapshot import unavailable
+from auditor.collect import RequestCounter, SourceUnavailable, UserKeys
+from auditor.collect.run import CollectionProgress, TeammateHandoff, collect_sources, settle
+from auditor.documents.errors import InputError
+from auditor.documents.snapshot import unavailable
 
 COLLECTED = {"status": "collected", "collected_at": "2026-11-20T10:00:00Z", "requests": 3,
              "api_version": "2.16", "base_url": "https://api.intercom.io"}

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from auditor.consistency import Problem, find_problems
-from auditor.engine import Finding
+from auditor.engine.consistency import Problem, find_problems
+from auditor.engine.evaluate import Finding
 from tests.snapshots import (
     EXAMPLE_NAMES,
     ITEM_UNAVAILABLE,

@@ -17,9 +17,9 @@ from urllib.parse import quote
 
 import pytest
 
-from auditor import cli as cli_module
-from auditor.crash import EXIT_BUG
-from auditor.secrets import Redactor
+from auditor.cli import commands as cli_module
+from auditor.cli.crash import EXIT_BUG
+from auditor.documents.secrets import Redactor
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "misconfigured.snapshot.json"
 KEY_BODY = ["MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw",
@@ -102,7 +102,7 @@ def test_a_bug_is_one_paragraph_and_a_crash_file_without_secrets(
 
 
 def test_a_bug_in_a_real_process_exits_4_without_a_traceback(tmp_path: Path) -> None:
-    program = ("import sys; from auditor import cli\n"
+    program = ("import sys; from auditor.cli import commands as cli\n"
                "def boom(*args, **kwargs): raise RuntimeError('a bug')\n"
                "cli.evaluate = boom\n"
                f"sys.argv = ['auditor', 'audit', '--snapshot', {str(EXAMPLE)!r}, "

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from auditor.catalogue import load_rules
-from auditor.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, cli
-from auditor.collectors import Access, Preflight
-from auditor.collectors.intercom import IntercomOptions
-from auditor.collectors.intercom_probe import probe_intercom
-from auditor.doctor import rules_left_unknown
+from auditor.cli.commands import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, cli
+from auditor.cli.doctor import rules_left_unknown
+from auditor.collect import Access, Preflight
+from auditor.collect.intercom.collector import IntercomOptions
+from auditor.collect.intercom.probe import probe_intercom
+from auditor.engine.catalogue import load_rules
 from tests.emulators.intercom import Fault
 from tests.intercom_fixtures import TOKEN, intercom, make_scenario
 

@@ -13,12 +13,12 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from auditor.catalogue import load_rules, resolve_params
-from auditor.documents import parse_document
-from auditor.engine import STATUSES, evaluate
-from auditor.errors import InputError
-from auditor.settings import check_settings, load_settings
-from auditor.snapshot import check_snapshot, dump_snapshot, load_snapshot, with_settings
+from auditor.documents.errors import InputError
+from auditor.documents.load import parse_document
+from auditor.documents.settings import check_settings, load_settings
+from auditor.documents.snapshot import check_snapshot, dump_snapshot, load_snapshot, with_settings
+from auditor.engine.catalogue import load_rules, resolve_params
+from auditor.engine.evaluate import STATUSES, evaluate
 from tests.snapshots import EXAMPLES, compliant_snapshot, run, run_all
 
 SETTINGS_TEXT = (EXAMPLES / "settings.yaml").read_text(encoding="utf-8")

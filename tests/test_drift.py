@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from auditor.catalogue import load_rules, resolve_params
-from auditor.drift import changed_values, compare_results, mark_baseline
-from auditor.engine import evaluate
-from auditor.results import build_results
+from auditor.engine.catalogue import load_rules, resolve_params
+from auditor.engine.evaluate import evaluate
+from auditor.report.drift import changed_values, compare_results, mark_baseline
+from auditor.report.results import build_results
 from tests.snapshots import changed, example
 
 APP = "settings.intercom_salesforce_app"

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.catalogue import Rule, rule_from_document
-from auditor.documents import parse_document
-from auditor.engine import STATUSES, evaluate_rule
-from auditor.results import build_results
+from auditor.documents.load import parse_document
+from auditor.engine.catalogue import Rule, rule_from_document
+from auditor.engine.evaluate import STATUSES, evaluate_rule
+from auditor.report.results import build_results
 from tests.snapshots import (
     APP,
     DELETE,

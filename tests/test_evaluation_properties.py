@@ -17,12 +17,12 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
-from auditor.consistency import find_problems
-from auditor.documents import load_schema
-from auditor.engine import STATUSES
-from auditor.errors import InputError
-from auditor.snapshot import SECTION_METADATA, SOURCES
-from auditor.timestamps import EARLIEST_YEAR, LATEST_YEAR
+from auditor.documents.errors import InputError
+from auditor.documents.load import load_schema
+from auditor.documents.snapshot import SECTION_METADATA, SOURCES
+from auditor.documents.timestamps import EARLIEST_YEAR, LATEST_YEAR
+from auditor.engine.consistency import find_problems
+from auditor.engine.evaluate import STATUSES
 from tests.snapshots import EXAMPLE_NAMES, example, rules, run_all, validated
 
 # Offsets from the ends of the range RFC 3339 allows, and the ordinary ones.

@@ -1,4 +1,4 @@
-"""auditor/files.py: a set of files is replaced whole, or not at all (issue 9, "nothing lost")."""
+"""auditor/documents/files.py: a set of files is replaced whole, or not at all (issue 9)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from auditor.errors import InputError
-from auditor.files import beside, check_targets, replace_all
+from auditor.documents.errors import InputError
+from auditor.documents.files import beside, check_targets, replace_all
 
 OLD = {"report.html": "old html", "report.md": "old md", "report.json": "old json"}
 NEW = {"report.html": "new html", "report.md": "new md", "report.json": "new json"}

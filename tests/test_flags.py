@@ -12,9 +12,9 @@ from click.testing import CliRunner, Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.catalogue import load_rules, resolve_params
-from auditor.cli import cli
-from auditor.errors import InputError
+from auditor.cli.commands import cli
+from auditor.documents.errors import InputError
+from auditor.engine.catalogue import load_rules, resolve_params
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SNAPSHOT = EXAMPLES / "compliant.snapshot.json"

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from auditor.cli import cli
-from auditor.documents import MAX_TEXT, parse_document
-from auditor.errors import InputError
-from auditor.timestamps import parse_date, parse_timestamp
+from auditor.cli.commands import cli
+from auditor.documents.errors import InputError
+from auditor.documents.load import MAX_TEXT, parse_document
+from auditor.documents.timestamps import parse_date, parse_timestamp
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SNAPSHOT = EXAMPLES / "compliant.snapshot.json"

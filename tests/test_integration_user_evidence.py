@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.engine import Finding
+from auditor.engine.evaluate import Finding
 from tests.snapshots import ITEM_UNAVAILABLE, SKIPPED, changed, compliant_snapshot, run, validated
 
 RULE = "connection.integration_user"

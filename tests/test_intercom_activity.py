@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from auditor.collectors.intercom_readers import (
+from auditor.collect.intercom.readers import (
     ACTIVITY_LIST_PAGES_MAX,
     APP_EVENT_PAGES_MAX,
     APP_EVENT_TYPES,

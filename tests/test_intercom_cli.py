@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from auditor.snapshot import load_snapshot
+from auditor.documents.snapshot import load_snapshot
 from tests.intercom_fixtures import assert_no_token, intercom, make_scenario
 
 BUDGET = 8

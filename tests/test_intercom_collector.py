@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from auditor.collectors import SourceUnavailable
-from auditor.collectors.intercom import IntercomOptions, collect_intercom
-from auditor.errors import InputError
+from auditor.collect import SourceUnavailable
+from auditor.collect.intercom.collector import IntercomOptions, collect_intercom
+from auditor.documents.errors import InputError
 from tests.emulators.intercom import Fault, IntercomEmulator
 from tests.intercom_fixtures import (
     TOKEN,
@@ -178,7 +178,7 @@ def test_bad_configuration_is_an_input_error(env: dict[str, str], expected: str)
 
 
 def test_the_region_chooses_the_host() -> None:
-    from auditor.collectors.intercom_config import resolve_connection
+    from auditor.collect.intercom.config import resolve_connection
 
     def host(env: dict[str, str]) -> str:
         return resolve_connection({"INTERCOM_ACCESS_TOKEN": "t", **env}).base_url

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from auditor.collectors import SourceUnavailable
+from auditor.collect import SourceUnavailable
 from tests.emulators.intercom import Fault
 from tests.intercom_fixtures import (
     TOKEN,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from auditor.collectors.intercom_config import DEFAULT_API_VERSION, REGIONS
+from auditor.collect.intercom.config import DEFAULT_API_VERSION, REGIONS
 from tests.emulators.intercom import Exchange
 from tests.intercom_fixtures import (
     TOKEN,

@@ -27,9 +27,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from auditor.collectors.intercom import IntercomOptions, collect_intercom
-from auditor.collectors.intercom_readers import APP_EVENT_TYPES
-from auditor.snapshot import timestamp
+from auditor.collect.intercom.collector import IntercomOptions, collect_intercom
+from auditor.collect.intercom.readers import APP_EVENT_TYPES
+from auditor.documents.snapshot import timestamp
 from tests.intercom_fixtures import assert_valid_section
 
 BASE_URL = "https://api.intercom.io"

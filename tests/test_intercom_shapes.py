@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from auditor.collectors import SourceUnavailable
-from auditor.collectors import intercom as collector
-from auditor.collectors.intercom import IntercomOptions, collect_intercom
+from auditor.collect import SourceUnavailable
+from auditor.collect.intercom import collector as collector
+from auditor.collect.intercom.collector import IntercomOptions, collect_intercom
 from tests.emulators.intercom import Fault
 from tests.intercom_fixtures import (
     Run,

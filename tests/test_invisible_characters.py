@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from auditor.cli import EXIT_BAD_INPUT, EXIT_FINDINGS, cli
-from auditor.collection import SourceProgress
-from auditor.display import INVISIBLE, one_line, reveal
-from auditor.progress import describe
-from auditor.reporting.filters import html_finalize, md, md_code, md_json_block
+from auditor.cli.commands import EXIT_BAD_INPUT, EXIT_FINDINGS, cli
+from auditor.cli.progress import describe
+from auditor.collect.run import SourceProgress
+from auditor.documents.display import INVISIBLE, one_line, reveal
+from auditor.report.filters import html_finalize, md, md_code, md_json_block
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "misconfigured.snapshot.json"
 # The characters the issue names, and a few more of the same kind.

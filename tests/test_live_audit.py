@@ -11,8 +11,8 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from auditor.cli import EXIT_FINDINGS, EXIT_PARTIAL, cli
-from auditor.snapshot import load_snapshot
+from auditor.cli.commands import EXIT_FINDINGS, EXIT_PARTIAL, cli
+from auditor.documents.snapshot import load_snapshot
 from tests.intercom_fixtures import TOKEN, Served, intercom, make_scenario
 from tests.salesforce_lab import SalesforceLab, assert_no_secret
 

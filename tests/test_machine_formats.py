@@ -11,12 +11,12 @@ from xml.etree import ElementTree
 import jsonschema
 import pytest
 
-from auditor.catalogue import load_rules, resolve_params
-from auditor.engine import evaluate
-from auditor.reporting.junit import render_junit
-from auditor.reporting.sarif import render_sarif
-from auditor.results import build_results
-from auditor.waivers import Waiver, apply_waivers
+from auditor.engine.catalogue import load_rules, resolve_params
+from auditor.engine.evaluate import evaluate
+from auditor.engine.waivers import Waiver, apply_waivers
+from auditor.report.junit import render_junit
+from auditor.report.results import build_results
+from auditor.report.sarif import render_sarif
 from tests.snapshots import example
 
 SARIF_SCHEMA = (Path(__file__).resolve().parents[2] / "shared" / "reference"

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from auditor.cli import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_PARTIAL, cli
-from auditor.collectors import SourceUnavailable
+from auditor.cli.commands import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_PARTIAL, cli
+from auditor.collect import SourceUnavailable
 from tests.salesforce_lab import SalesforceLab
 
 pytest_plugins = ("tests.salesforce_fixtures",)
@@ -35,7 +35,7 @@ def intercom_down(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         calls.append(1)
         raise SourceUnavailable(REASON, requests=1)
 
-    monkeypatch.setattr("auditor.collectors.intercom.collect_intercom", unreachable)
+    monkeypatch.setattr("auditor.collect.intercom.collector.collect_intercom", unreachable)
     return calls
 
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
-from auditor.collection import CollectionProgress, collect_sources
-from auditor.collectors import RequestCounter, SourceUnavailable
-from auditor.errors import InputError
-from auditor.progress import PlainProgress, TerminalProgress, progress_display
+from auditor.cli.progress import PlainProgress, TerminalProgress, progress_display
+from auditor.collect import RequestCounter, SourceUnavailable
+from auditor.collect.run import CollectionProgress, collect_sources
+from auditor.documents.errors import InputError
 
 
 class Terminal(io.StringIO):

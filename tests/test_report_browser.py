@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from auditor.reporting import render
+from auditor.report.render import render
 from tests.report_fixtures import SCRIPT, demo_results
 
 CHROMIUM_ARGS = [

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from auditor.documents import Document, validator_for
-from auditor.reporting import FORMATS, _is_html, render, render_summary_table
-from auditor.reporting.filters import md
-from auditor.sections import SECTIONS
-from auditor.snapshot import check_snapshot, load_snapshot
+from auditor.documents.load import Document, validator_for
+from auditor.documents.snapshot import check_snapshot, load_snapshot
+from auditor.engine.sections import SECTIONS
+from auditor.report.filters import md
+from auditor.report.render import FORMATS, _is_html, render, render_summary_table
 from tests.report_fixtures import (
     HOSTILE,
     SCRIPT,

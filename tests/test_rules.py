@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import time_machine
 
-from auditor.catalogue import resolve_params
-from auditor.errors import InputError
-from auditor.evidence import Provenance
+from auditor.documents.errors import InputError
+from auditor.engine.catalogue import resolve_params
+from auditor.engine.evidence import Provenance
 from tests.snapshots import (
     APP,
     DELETE,

@@ -13,8 +13,8 @@ import trustme
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from auditor.collectors import SourceUnavailable
-from auditor.errors import InputError
+from auditor.collect import SourceUnavailable
+from auditor.documents.errors import InputError
 from tests.emulators.salesforce import Fault
 from tests.salesforce_lab import SalesforceLab, assert_no_secret
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from auditor.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, cli
+from auditor.cli.commands import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, cli
 from tests.salesforce_lab import SalesforceLab, assert_no_secret, schema_errors
 
 pytest_plugins = ("tests.salesforce_fixtures",)

@@ -9,10 +9,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from auditor.collectors import UserKeys
-from auditor.collectors.salesforce import SalesforceOptions, collect_salesforce
-from auditor.collectors.salesforce_queries import QUERY_URL_MAX
-from auditor.evidence import Missing, lookup
+from auditor.collect import UserKeys
+from auditor.collect.salesforce.collector import SalesforceOptions, collect_salesforce
+from auditor.collect.salesforce.queries import QUERY_URL_MAX
+from auditor.engine.evidence import Missing, lookup
 from tests.emulators.salesforce import Fault
 from tests.emulators.salesforce_org import Org, Scenario
 from tests.salesforce_lab import (

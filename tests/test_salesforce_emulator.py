@@ -16,7 +16,7 @@ from simple_salesforce.exceptions import (
 )
 from simple_salesforce.login import SalesforceLogin
 
-from auditor.collectors.salesforce_queries import Query
+from auditor.collect.salesforce.queries import Query
 from tests.emulators.salesforce import CONCURRENT_REQUESTS, Fault
 from tests.emulators.salesforce_org import URI_MAX
 from tests.emulators.soql import Database, Schema, SoqlError, execute

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from auditor.collectors import SourceUnavailable
+from auditor.collect import SourceUnavailable
 from tests.emulators.salesforce import CONCURRENT_REQUESTS, Fault
 from tests.salesforce_lab import SalesforceLab, as_snapshot, assert_no_secret, schema_errors
 

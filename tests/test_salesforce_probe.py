@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from auditor.collectors import Access, Preflight
-from auditor.collectors.salesforce import SalesforceOptions, probe_salesforce
-from auditor.collectors.salesforce_api import RetryPolicy
+from auditor.collect import Access, Preflight
+from auditor.collect.salesforce.api import RetryPolicy
+from auditor.collect.salesforce.collector import SalesforceOptions, probe_salesforce
 from tests.salesforce_lab import SalesforceLab
 
 pytest_plugins = ("tests.salesforce_fixtures",)

@@ -19,9 +19,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor.collectors import SourceUnavailable
-from auditor.collectors.salesforce import SalesforceOptions, collect_salesforce
-from auditor.collectors.salesforce_api import RetryPolicy
+from auditor.collect import SourceUnavailable
+from auditor.collect.salesforce.api import RetryPolicy
+from auditor.collect.salesforce.collector import SalesforceOptions, collect_salesforce
 from tests.emulators.salesforce_org import Org, Scenario
 from tests.salesforce_lab import TEAMMATES, as_snapshot, schema_errors, typical_tables
 from tests.salesforce_stub import INSTANCE, KINDS, Answer, StubTransport

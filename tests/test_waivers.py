@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from auditor.errors import InputError
-from auditor.waivers import Waiver, apply_waivers, load_waivers
+from auditor.documents.errors import InputError
+from auditor.engine.waivers import Waiver, apply_waivers, load_waivers
 from tests.snapshots import example, run_all
 
 TODAY = date(2026, 11, 26)

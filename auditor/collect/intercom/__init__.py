@@ -1,0 +1,1 @@
+"""Intercom: the REST client, paging, and the answers turned into snapshot evidence."""

@@ -1,0 +1,104 @@
+"""Where and how to reach Intercom, read from the environment the collector is given."""
+
+from __future__ import annotations
+
+import re
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from auditor.documents.errors import InputError
+
+REGIONS = {
+    "us": "https://api.intercom.io",
+    "eu": "https://api.eu.intercom.io",
+    "au": "https://api.au.intercom.io",
+}
+# The version whose description (../shared/reference) the collector is tested against.
+DEFAULT_API_VERSION = "2.16"
+# Numbered versions, plus the moving ones Intercom also accepts in the header.
+_API_VERSION = re.compile(r"\d+\.\d+|Unstable|Preview")
+# Plain HTTP only to this machine (an emulator or a local proxy): the token must not
+# travel unencrypted over a network.
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass(frozen=True)
+class Connection:
+    base_url: str
+    api_version: str
+    verify: ssl.SSLContext | bool
+    token: str = field(repr=False)
+
+
+def resolve_connection(env: Mapping[str, str]) -> Connection:
+    return Connection(
+        base_url=_base_url(env),
+        api_version=_api_version(env),
+        verify=_verify(env),
+        token=_token(env),
+    )
+
+
+def _token(env: Mapping[str, str]) -> str:
+    token = env.get("INTERCOM_ACCESS_TOKEN", "").strip()
+    if not token:
+        raise InputError(
+            "INTERCOM_ACCESS_TOKEN is not set. Create an access token for a private app in "
+            "Intercom's Developer Hub (read scopes: read admins, read and list users and "
+            "companies), then `export INTERCOM_ACCESS_TOKEN=...`; or run with --no-intercom "
+            "to audit without Intercom evidence."
+        )
+    return token
+
+
+def _base_url(env: Mapping[str, str]) -> str:
+    explicit = env.get("INTERCOM_BASE_URL", "").strip()
+    if explicit:
+        parts = urlsplit(explicit)
+        secure = parts.scheme == "https"
+        local = parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS
+        if not parts.hostname or not (secure or local):
+            raise InputError(
+                f"INTERCOM_BASE_URL={explicit!r} is not usable: expected an https:// URL "
+                "such as https://api.eu.intercom.io (plain http:// only for 127.0.0.1 or "
+                "localhost). Or leave it unset and choose INTERCOM_REGION."
+            )
+        return explicit.rstrip("/")
+    region = env.get("INTERCOM_REGION", "us").strip().lower() or "us"
+    if region not in REGIONS:
+        raise InputError(
+            f"INTERCOM_REGION={region!r} is not an Intercom region: expected one of "
+            f"{', '.join(REGIONS)} (where the workspace is hosted)."
+        )
+    return REGIONS[region]
+
+
+def _api_version(env: Mapping[str, str]) -> str:
+    version = env.get("INTERCOM_API_VERSION", "").strip() or DEFAULT_API_VERSION
+    if not _API_VERSION.fullmatch(version):
+        raise InputError(
+            f"INTERCOM_API_VERSION={version!r} is not an Intercom API version: expected "
+            f"a number such as {DEFAULT_API_VERSION} (the default)."
+        )
+    return version
+
+
+def _verify(env: Mapping[str, str]) -> ssl.SSLContext | bool:
+    """Trust the CA bundle SSL_CERT_FILE names, else httpx's default bundle.
+
+    httpx 0.28 no longer reads SSL_CERT_FILE itself, and the collector's environment
+    is a parameter rather than os.environ, so the bundle is loaded here.
+    """
+    cafile = env.get("SSL_CERT_FILE", "").strip()
+    if not cafile:
+        return True
+    try:
+        return ssl.create_default_context(cafile=cafile)
+    except (OSError, ssl.SSLError) as error:
+        raise InputError(
+            f"SSL_CERT_FILE={cafile!r} could not be loaded as a PEM bundle of CA "
+            f"certificates ({error.strerror or error}). Point it at a readable bundle, "
+            "or unset it to use the default one."
+        ) from None

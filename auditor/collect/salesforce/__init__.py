@@ -1,0 +1,1 @@
+"""Salesforce: signing in, the requests, and the answers turned into snapshot evidence."""

@@ -1,0 +1,150 @@
+"""The snapshot: the boundary between collection and evaluation.
+
+A snapshot is plain JSON. Collectors fill its source sections; the rule engine reads
+it; any audit can be re-run offline from a saved one.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from auditor import TOOL_NAME, __version__
+from auditor.documents.load import (
+    Document,
+    format_path,
+    load_document,
+    load_schema,
+    part_validator,
+    plain_data_problem,
+    validate_document,
+)
+from auditor.documents.timestamps import parse_timestamp as parse_timestamp  # re-exported, RFC 3339
+
+SNAPSHOT_VERSION = 1
+SOURCES = ("salesforce", "intercom")
+SOURCE_LABELS = {"salesforce": "Salesforce", "intercom": "Intercom"}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def timestamp(moment: datetime) -> str:
+    """RFC 3339 in UTC with a Z and whole seconds, the one shape the tool writes."""
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def unavailable(reason: str) -> dict[str, str]:
+    """The marker for evidence that could not be read, with the reason the API gave."""
+    return {"status": "unavailable", "reason": reason}
+
+
+def skipped(reason: str) -> dict[str, str]:
+    return {"status": "skipped", "reason": reason}
+
+
+# The keys of a collected source section that describe the collection, not evidence.
+SECTION_METADATA = frozenset({"status", "collected_at", "requests", "api_version",
+                              "instance_url", "base_url"})
+
+
+def evidence_items(section: dict[str, Any]) -> dict[str, Any]:
+    """The evidence items of a collected source section, by name."""
+    return {key: value for key, value in section.items() if key not in SECTION_METADATA}
+
+
+def unfit_item(source: str, name: str, value: Any) -> str | None:
+    """Why an evidence item as collected could not be stored and loaded again, if it could not.
+
+    A server may send text a snapshot refuses (control characters, lone surrogates, dates
+    past the calendar's bounds): such an item is kept out rather than making the whole
+    snapshot unloadable.
+    """
+    problem = plain_data_problem(value)
+    if problem:
+        path, what = problem
+        return f"at {format_path(path)}: {what}"
+    pointer = f"/properties/{source}/oneOf/1/properties/{name}"
+    if name not in _collected_properties(source):
+        return None
+    error = next(iter(part_validator("snapshot", pointer).iter_errors(value)), None)
+    return None if error is None else f"at {format_path(error.absolute_path)}: {error.message}"
+
+
+@cache
+def _collected_properties(source: str) -> frozenset[str]:
+    schema = load_schema("snapshot")["properties"][source]["oneOf"][1]["properties"]
+    return frozenset(schema)
+
+
+def is_unavailable(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("status") == "unavailable" and "reason" in value
+
+
+def new_snapshot(
+    *,
+    settings: dict[str, Any] | None,
+    salesforce: dict[str, Any],
+    intercom: dict[str, Any],
+    created_at: datetime | None = None,
+    settings_file: str | None = None,
+) -> dict[str, Any]:
+    snapshot: dict[str, Any] = {
+        "snapshot_version": SNAPSHOT_VERSION,
+        "created_at": timestamp(created_at or utc_now()),
+        "tool": {"name": TOOL_NAME, "version": __version__},
+        "settings": settings,
+    }
+    if settings_file:
+        snapshot["settings_file"] = settings_file
+    snapshot["salesforce"] = salesforce
+    snapshot["intercom"] = intercom
+    return snapshot
+
+
+def check_snapshot(doc: Document) -> dict[str, Any]:
+    """Validate a parsed snapshot; the version is checked first for a clearer message."""
+    data = doc.data
+    if not isinstance(data, dict):
+        raise doc.error("expected a snapshot: a JSON object with snapshot_version, created_at, "
+                        "tool, settings, salesforce and intercom.")
+    version = data.get("snapshot_version")
+    if version != SNAPSHOT_VERSION:
+        found = "no snapshot_version" if version is None else f"snapshot_version {version!r}"
+        raise doc.error(
+            f"found {found}, but this auditor ({__version__}) reads snapshot_version "
+            f"{SNAPSHOT_VERSION} only. Re-collect the snapshot with this version, or audit it "
+            "with the version that wrote it.",
+            ("snapshot_version",),
+        )
+    validate_document(doc, "snapshot")
+    return data
+
+
+# Far beyond any org's snapshot (they hold counts and examples, not records), and small
+# enough that reading one never exhausts a laptop's memory.
+MAX_SNAPSHOT_BYTES = 256 * 1024**2
+
+
+def load_snapshot(path: Path) -> dict[str, Any]:
+    return check_snapshot(load_document(path, "snapshot", MAX_SNAPSHOT_BYTES))
+
+
+def dump_snapshot(snapshot: dict[str, Any]) -> str:
+    return json.dumps(snapshot, indent=2, ensure_ascii=False) + "\n"
+
+
+def with_settings(
+    snapshot: dict[str, Any], settings: dict[str, Any], settings_file: str
+) -> dict[str, Any]:
+    """A copy of the snapshot whose attested settings come from another file."""
+    replaced = dict(snapshot)
+    replaced["settings"] = settings
+    replaced["settings_file"] = settings_file
+    return replaced
+
+

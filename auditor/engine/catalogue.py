@@ -1,0 +1,264 @@
+"""Loading the rule catalogue: the shipped rules plus any from --rules-dir."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from auditor.documents.errors import InputError
+from auditor.documents.load import (
+    MAX_DOCUMENT_BYTES,
+    Document,
+    JsonPath,
+    format_path,
+    parse_document,
+    plain_data_problem,
+    quoted,
+    read_text_file,
+    shown,
+    validate_document,
+)
+from auditor.engine.checks import CHECKS
+from auditor.engine.messages import template_problem
+from auditor.engine.sections import SECTION_BY_KEY, SECTION_ORDER
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+@dataclass(frozen=True)
+class Read:
+    path: str
+    optional: bool = False
+    has_default: bool = False
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    section: str
+    severity: str
+    basis: str
+    rationale: str
+    remediation: str
+    reads: dict[str, Read]
+    messages: dict[str, str]
+    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    where: str | None = None
+    references: tuple[dict[str, str], ...] = ()
+    expect: dict[str, Any] | None = None
+    not_applicable_when: dict[str, Any] | None = None
+    check: str | None = None
+    origin: str = ""
+    order: int | None = None
+    shipped_severity: str | None = None  # set when the run overrides the severity
+
+    def with_severity(self, severity: str) -> Rule:
+        if severity == self.severity:
+            return self
+        return replace(self, severity=severity,
+                       shipped_severity=self.shipped_severity or self.severity)
+
+    def default_params(self) -> dict[str, Any]:
+        return {name: spec["default"] for name, spec in self.parameters.items()}
+
+
+def with_params(schema: Any, params: dict[str, Any]) -> Any:
+    """Replace each {"$param": NAME} in a schema with that parameter's value."""
+    if isinstance(schema, dict):
+        if set(schema) == {"$param"}:
+            return params[schema["$param"]]
+        return {key: with_params(value, params) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [with_params(item, params) for item in schema]
+    return schema
+
+
+def _param_names(schema: Any) -> set[str]:
+    if isinstance(schema, dict):
+        if set(schema) == {"$param"}:
+            name = schema["$param"]
+            # A name that is not text names no parameter; shown as written in the error.
+            return {name if isinstance(name, str) else shown(name)}
+        return set().union(*(_param_names(value) for value in schema.values()))
+    if isinstance(schema, list):
+        return set().union(*(_param_names(item) for item in schema))
+    return set()
+
+
+def _read(spec: str | dict[str, Any]) -> Read:
+    if isinstance(spec, str):
+        return Read(spec)
+    return Read(
+        spec["path"],
+        optional=spec.get("optional", False),
+        has_default="default" in spec,
+        default=spec.get("default"),
+    )
+
+
+def rule_from_document(doc: Document) -> Rule:
+    if not isinstance(doc.data, dict):
+        raise doc.error("expected a rule: a mapping with id, title, section, severity, ...")
+    validate_document(doc, "rule")
+    data = doc.data
+    if data["section"] not in SECTION_BY_KEY:
+        raise doc.error(
+            f"unknown section {quoted(data['section'])}; expected one of: "
+            f"{', '.join(SECTION_ORDER)}.",
+            ("section",),
+        )
+    if "check" in data and data["check"] not in CHECKS:
+        raise doc.error(
+            f"no check named '{data['check']}'; the checks are: {', '.join(sorted(CHECKS))}.",
+            ("check",),
+        )
+    for name, spec in data.get("parameters", {}).items():
+        _check_schema(doc, spec["schema"], ("parameters", name, "schema"))
+        problem = _param_problem(spec["schema"], spec["default"])
+        if problem:
+            raise doc.error(
+                f"the default does not satisfy the parameter's schema: {problem}.",
+                ("parameters", name, "default"),
+            )
+    defaults = {name: spec["default"] for name, spec in data.get("parameters", {}).items()}
+    for key in ("expect", "not_applicable_when"):
+        if key in data:
+            unknown = sorted(_param_names(data[key]) - set(defaults))
+            if unknown:
+                raise doc.error(
+                    f"{{$param: {unknown[0]}}} names no parameter of this rule; its "
+                    f"parameters: {', '.join(defaults) or 'none'}.",
+                    (key,),
+                )
+            # Checked with the defaults in place: {$param: NAME} may stand where only a
+            # number is allowed (maximum: {$param: cap}).
+            _check_schema(doc, with_params(data[key], defaults), (key,))
+    _check_messages(doc, data)
+    return Rule(
+        id=data["id"],
+        title=data["title"],
+        section=data["section"],
+        severity=data["severity"],
+        basis=data["basis"],
+        rationale=data["rationale"].strip(),
+        remediation=data["remediation"].strip(),
+        reads={name: _read(spec) for name, spec in data["reads"].items()},
+        messages=data["messages"],
+        parameters=data.get("parameters", {}),
+        where=data.get("where"),
+        references=tuple(data.get("references", ())),
+        expect=data.get("expect"),
+        not_applicable_when=data.get("not_applicable_when"),
+        check=data.get("check"),
+        origin=doc.file,
+        order=data.get("order"),
+    )
+
+
+def _param_problem(schema: dict[str, Any], value: Any) -> str | None:
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(schema).iter_errors(value))
+    return None if error is None else str(error.message)
+
+
+def _override_problem(schema: dict[str, Any], value: Any) -> str | None:
+    """Why value cannot stand for a parameter; the schema alone would let NaN through,
+    since NaN compares false with every bound."""
+    found = plain_data_problem(value)
+    if found is None:
+        return _param_problem(schema, value)
+    path, problem = found
+    return f"at {format_path(path)}, {problem}" if path else problem
+
+
+def _check_schema(doc: Document, schema: dict[str, Any], at: JsonPath) -> None:
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise doc.error(f"not a valid JSON Schema: {exc.message}.", at) from None
+
+
+def _check_messages(doc: Document, data: dict[str, Any]) -> None:
+    needed = ["pass", "fail"] if "expect" in data else []
+    if "not_applicable_when" in data:
+        needed.append("not_applicable")
+    for status in needed:
+        if status not in data["messages"]:
+            raise doc.error(f"a message for '{status}' is needed.", ("messages",))
+    for status, text in data["messages"].items():
+        problem = template_problem(text)
+        if problem:
+            raise doc.error(f"the message is not a valid template: {problem}.",
+                            ("messages", status))
+
+
+def _rule_files(folder: Traversable) -> Iterable[Traversable]:
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.is_dir():
+            yield from _rule_files(entry)
+        elif entry.name.endswith((".yaml", ".yml")):
+            yield entry
+
+
+def load_rules(extra_dirs: Iterable[Path] = ()) -> list[Rule]:
+    """The shipped rules, then the user's; an id may appear only once."""
+    folders: list[tuple[Traversable, str]] = [(resources.files("auditor.rules"), "")]
+    for folder in extra_dirs:
+        if not folder.is_dir():
+            raise InputError("--rules-dir must name a folder of rule files.", file=str(folder))
+        folders.append((folder, str(folder)))
+    rules: dict[str, Rule] = {}
+    for root, label in folders:
+        for entry in _rule_files(root):
+            name = str(entry) if label else f"rules/{entry.name}"
+            # The user's files are read within bounds (a named pipe, a huge file); the
+            # shipped ones come from the package, perhaps from inside a zip.
+            text = (read_text_file(Path(name), "rule file", MAX_DOCUMENT_BYTES) if label
+                    else entry.read_text(encoding="utf-8"))
+            rule = rule_from_document(parse_document(text, name))
+            if rule.id in rules:
+                raise InputError(
+                    f"the rule id '{rule.id}' is already defined in {rules[rule.id].origin}; "
+                    "rule ids must be unique.",
+                    file=name,
+                    path="$.id",
+                )
+            rules[rule.id] = rule
+    return sorted(rules.values(), key=_position)
+
+
+def _position(rule: Rule) -> tuple[int, int, int, str]:
+    # The guide's order of sections and of steps within one; rules that give no step
+    # come after those that do, the most severe first.
+    step = rule.order if rule.order is not None else 1_000_000
+    return (SECTION_ORDER[rule.section], step, SEVERITIES.index(rule.severity), rule.id)
+
+
+def resolve_params(rules: list[Rule], overrides: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each rule's parameters: its defaults with the overrides (RULE_ID.NAME -> value) applied."""
+    by_id = {rule.id: rule for rule in rules}
+    params = {rule.id: rule.default_params() for rule in rules}
+    for key, value in overrides.items():
+        rule_id, _, name = key.rpartition(".")
+        rule = by_id.get(rule_id)
+        if rule is None:
+            raise InputError(f"--param {key}: there is no rule '{rule_id}' (see `auditor rules`).")
+        if name not in rule.parameters:
+            known = ", ".join(rule.parameters) or "none"
+            raise InputError(f"--param {key}: rule '{rule_id}' has no parameter '{name}' "
+                             f"(its parameters: {known}).")
+        problem = _override_problem(rule.parameters[name]["schema"], value)
+        if problem:
+            raise InputError(f"--param {key}={shown(value)}: {problem.rstrip('.')}; expected "
+                             f"{rule.parameters[name]['description']}.")
+        params[rule_id][name] = value
+    return params
+
