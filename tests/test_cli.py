@@ -91,7 +91,7 @@ def test_settings_option_replaces_the_attested_settings(tmp_path: Path) -> None:
     finding = next(f for f in report["findings"]
                    if f["rule_id"] == "lead_contact_sync.email_identifier")
     assert finding["status"] == "fail"
-    assert finding["provenance"][0]["file"] == str(settings)
+    assert finding["provenance"][0]["file"] == "settings.yaml"  # the name, not the path
 
 
 def test_param_override_changes_the_outcome(tmp_path: Path) -> None:
@@ -236,7 +236,7 @@ def test_wheel_ships_rules_templates_schemas_and_examples(tmp_path: Path) -> Non
             } >= rule_files
     for needed in ("auditor/documents/schemas/settings.schema.json",
                    "auditor/documents/schemas/snapshot.schema.json",
-                   "auditor/report/templates/report.json.j2",
+                   "auditor/report/templates/audit.md.j2",
                    "auditor/examples/misconfigured.snapshot.json"):
         assert needed in names
     # Installed on its own and run from elsewhere, it finds its rules and examples.

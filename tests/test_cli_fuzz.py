@@ -32,7 +32,7 @@ SNAPSHOTS = {name: json.loads((EXAMPLES / f"{name}.snapshot.json").read_text(enc
              for name in ("compliant", "misconfigured", "partial")}
 SETTINGS = load_settings(EXAMPLES / "settings.yaml")
 RULE = {
-    "id": "acme.api_limit_cap", "title": "The API limit stays under Acme's cap",
+    "id": "api_usage.acme_cap", "title": "The API limit stays under Acme's cap",
     "section": "api_usage", "severity": "high", "basis": "attested",
     "rationale": "Acme's other integrations need most of the allowance.",
     "remediation": "Lower the limit.",
@@ -179,7 +179,8 @@ def test_mutated_rule_files(mutation: tuple[Any, dict[str, str]], as_json: bool)
         rules = folder / "rules"
         rules.mkdir()
         # A .json rule file is not picked up; JSON is YAML, so it goes in a .yaml file.
-        (rules / "acme.yaml").write_text(serialised(*mutation, as_json), encoding="utf-8")
+        (rules / "api_usage.acme_cap.yaml").write_text(serialised(*mutation, as_json),
+                                                       encoding="utf-8")
         run_audit(folder, "--snapshot", EXAMPLES / "compliant.snapshot.json",
                   "--rules-dir", rules, formats=("json",))
 

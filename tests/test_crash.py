@@ -18,6 +18,7 @@ from urllib.parse import quote
 import pytest
 
 from auditor.cli import commands as cli_module
+from auditor.cli import pipeline
 from auditor.cli.crash import EXIT_BUG
 from auditor.documents.secrets import Redactor
 
@@ -74,7 +75,7 @@ def test_a_bug_is_one_paragraph_and_a_crash_file_without_secrets(
         password = os.environ["SF_PASSWORD"]  # a local: frames' locals are never dumped
         raise RuntimeError(f"unexpected {password!r}: {bug_message()}")
 
-    monkeypatch.setattr(cli_module, "evaluate", evaluate_with_a_bug)
+    monkeypatch.setattr(pipeline, "evaluate", evaluate_with_a_bug)
     monkeypatch.setattr(sys, "argv", ["auditor", "audit", "--snapshot", str(EXAMPLE),
                                       "--out", str(tmp_path / "reports")])
 
@@ -102,9 +103,9 @@ def test_a_bug_is_one_paragraph_and_a_crash_file_without_secrets(
 
 
 def test_a_bug_in_a_real_process_exits_4_without_a_traceback(tmp_path: Path) -> None:
-    program = ("import sys; from auditor.cli import commands as cli\n"
+    program = ("import sys; from auditor.cli import commands as cli, pipeline\n"
                "def boom(*args, **kwargs): raise RuntimeError('a bug')\n"
-               "cli.evaluate = boom\n"
+               "pipeline.evaluate = boom\n"
                f"sys.argv = ['auditor', 'audit', '--snapshot', {str(EXAMPLE)!r}, "
                f"'--out', {str(tmp_path / 'reports')!r}]\n"
                "cli.main()\n")

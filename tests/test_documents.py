@@ -195,8 +195,9 @@ def test_a_snapshot_round_trips(tmp_path: Path) -> None:
 
 # --- rule files -------------------------------------------------------------------------
 
+USER_RULE_FILE = "api_usage.acme_cap.yaml"
 USER_RULE = """\
-id: acme.api_limit_cap
+id: api_usage.acme_cap
 title: The API limit stays under Acme's own cap
 section: api_usage
 severity: high
@@ -220,11 +221,11 @@ messages:
 
 
 def test_a_user_rule_is_pure_data_and_works_end_to_end(tmp_path: Path) -> None:
-    (tmp_path / "acme.yaml").write_text(USER_RULE, encoding="utf-8")
+    (tmp_path / USER_RULE_FILE).write_text(USER_RULE, encoding="utf-8")
     rules = load_rules([tmp_path])
     assert len(rules) == 21
-    [user_rule] = [r for r in rules if r.origin == str(tmp_path / "acme.yaml")]
-    assert user_rule.id == "acme.api_limit_cap"
+    [user_rule] = [r for r in rules if r.origin == str(tmp_path / USER_RULE_FILE)]
+    assert user_rule.id == "api_usage.acme_cap"
 
     def status_and_message(snapshot: dict[str, Any], overrides: dict[str, Any]) -> list[str]:
         findings = evaluate(rules, snapshot, resolve_params(rules, overrides))
@@ -233,7 +234,7 @@ def test_a_user_rule_is_pure_data_and_works_end_to_end(tmp_path: Path) -> None:
 
     snapshot = compliant_snapshot()
     assert status_and_message(snapshot, {}) == ["pass", "20000 is within Acme's cap of 30000."]
-    assert status_and_message(snapshot, {"acme.api_limit_cap.cap": 10000}) == [
+    assert status_and_message(snapshot, {"api_usage.acme_cap.cap": 10000}) == [
         "fail", "20000 is above Acme's cap of 10000."]
     del snapshot["settings"]["intercom_salesforce_app"]["api_usage"]["limit"]
     assert status_and_message(snapshot, {})[0] == "unknown"
@@ -260,21 +261,22 @@ def test_a_user_rule_is_pure_data_and_works_end_to_end(tmp_path: Path) -> None:
 def test_a_bad_rule_file(tmp_path: Path, old: str, new: str, key: str, expected: str) -> None:
     text = USER_RULE.replace(old, new)
     assert text != USER_RULE
-    (tmp_path / "acme.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / USER_RULE_FILE).write_text(text, encoding="utf-8")
     with pytest.raises(InputError) as caught:
         load_rules([tmp_path])
     message = str(caught.value)
     first_line = new.splitlines()[0].strip()
-    assert message.startswith(f"{tmp_path / 'acme.yaml'}, line {line_of(text, first_line)}, "
+    assert message.startswith(f"{tmp_path / USER_RULE_FILE}, line {line_of(text, first_line)}, "
                               f"at $.{key}: {expected}")
 
 
 @pytest.mark.parametrize(("files", "expected"), [
-    pytest.param({"a.yaml": USER_RULE.replace("acme.api_limit_cap", "api_usage.limit_set")},
+    pytest.param({"api_usage.limit_set.yaml":
+                  USER_RULE.replace("api_usage.acme_cap", "api_usage.limit_set")},
                  "the rule id 'api_usage.limit_set' is already defined in "
                  "rules/api_usage.limit_set.yaml", id="clashes with a shipped rule"),
-    pytest.param({"a.yaml": USER_RULE, "sub/b.yml": USER_RULE},
-                 "the rule id 'acme.api_limit_cap' is already defined in ", id="twice in the dir"),
+    pytest.param({USER_RULE_FILE: USER_RULE, "sub/api_usage.acme_cap.yml": USER_RULE},
+                 "the rule id 'api_usage.acme_cap' is already defined in ", id="twice in the dir"),
 ])
 def test_a_duplicate_rule_id(tmp_path: Path, files: dict[str, str], expected: str) -> None:
     for name, text in files.items():

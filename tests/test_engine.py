@@ -108,7 +108,7 @@ def _rule(text: str) -> Rule:
 
 
 HEADER = """\
-id: custom.guarded
+id: api_usage.guarded
 title: A guarded rule
 section: api_usage
 severity: low

@@ -15,7 +15,8 @@ from auditor.cli.commands import EXIT_BAD_INPUT, EXIT_FINDINGS, cli
 from auditor.cli.progress import describe
 from auditor.collect.run import SourceProgress
 from auditor.documents.display import INVISIBLE, one_line, reveal
-from auditor.report.filters import html_finalize, md, md_code, md_json_block
+from auditor.report.filters import html_finalize, md, md_code
+from auditor.report.values import md_evidence
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "misconfigured.snapshot.json"
 # The characters the issue names, and a few more of the same kind.
@@ -52,9 +53,9 @@ def test_escaped_html_spells_them_out_escaped() -> None:
         "<code>a&lt;U+202E&gt;b</code>")
 
 
-def test_the_markdown_json_block_spells_them_as_json_escapes() -> None:
-    block = md_json_block({"name": "a\u202eb\U000e0041"})
-    assert '"name": "a\\u202eb\\udb40\\udc41"' in block
+def test_markdown_evidence_spells_them_out() -> None:
+    block = md_evidence({"name": "a\u202eb\U000e0041"})
+    assert block == "- Name: a&lt;U+202E&gt;b&lt;U+E0041&gt;"
     assert not INVISIBLE.search(block)
 
 
@@ -93,7 +94,7 @@ def test_a_snapshot_carrying_them_is_reported_with_them_spelled_out(tmp_path: Pa
     # md() puts a word joiner after @ on purpose, so that no @mention notifies anyone.
     assert set(INVISIBLE.findall(markdown)) <= {"\u2060"}
     assert not INVISIBLE.search(result.stdout)
-    assert "Connected through 'Intercom<U+200B>' for user" in result.stdout  # the summary
+    assert "permission set Data<U+FEFF>Steward" in result.stdout  # the summary
     for shown in ("Globex&lt;U+202E&gt;proC", "System&lt;U+2066&gt; Administrator",
                   "Data&lt;U+FEFF&gt;Steward"):
         assert shown in html

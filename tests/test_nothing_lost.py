@@ -71,7 +71,7 @@ def test_a_failed_collection_never_replaces_a_good_snapshot(
     assert f"wrote {copy}\n" in result.stdout
     if command == "audit":  # the reports name the snapshot that was actually written
         report = json.loads((tmp_path / "reports" / "report.json").read_text())
-        assert report["snapshot"]["file"] == str(copy)
+        assert report["snapshot"]["file"] == copy.name
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -106,7 +106,7 @@ def test_a_report_that_is_a_link_stops_the_run_before_any_report_is_replaced(
     (out / "report.md").unlink()
     (out / "report.md").symlink_to(elsewhere)
 
-    result = run("audit", "--snapshot", EXAMPLE, "--out", out, "--profile", "onboarding")
+    result = run("audit", "--snapshot", EXAMPLE, "--out", out, "--show-emails")
 
     assert result.exit_code == EXIT_BAD_INPUT
     assert result.stderr == (f"error: {out}/report.md: expected a regular file to write to, "

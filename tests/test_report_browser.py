@@ -6,7 +6,9 @@ the report's own stylesheet working without a single console error.
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from auditor.documents.snapshot import load_snapshot
 from auditor.report.render import render
-from tests.report_fixtures import SCRIPT, demo_results
+from auditor.report.values import human
+from tests.report_fixtures import SCRIPT, demo_results, results_for
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -115,3 +119,63 @@ def test_fragment_links_stay_in_the_report(browser: Any, tmp_path: Path) -> None
         assert watched.errors == [] and watched.dialogs == []
     finally:
         page.close()
+
+
+# --- print: the misconfigured example as a client receives it ---------------------------
+
+MISCONFIGURED = Path(__file__).resolve().parent.parent / "examples" / "misconfigured.snapshot.json"
+
+
+def _leaves(value: Any, key: Any = None) -> Iterator[str]:
+    """Every value of the evidence as the report writes it for people."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield from _leaves(item, name)
+    elif isinstance(value, list) and any(isinstance(item, dict | list) for item in value):
+        for item in value:
+            yield from _leaves(item, key)
+    else:
+        yield human(value, key)
+
+
+def _squeezed(text: str) -> str:
+    # PDF text comes back broken into lines wherever the page wrapped it.
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.mark.parametrize(("paper", "most_pages"), [("A4", 7), ("Letter", 8)])
+def test_the_misconfigured_example_prints_whole_on_few_pages(
+    browser: Any, tmp_path: Path, paper: str, most_pages: int
+) -> None:
+    pypdf = pytest.importorskip("pypdf", reason="pypdf is a test extra: pip install -e '.[test]'")
+    results = results_for(load_snapshot(MISCONFIGURED), snapshot_file=MISCONFIGURED.name)
+    report = tmp_path / "report.html"
+    report.write_text(render(results, "html"), encoding="utf-8")
+    page = browser.new_page()
+    try:
+        page.goto(report.as_uri(), wait_until="load")
+        pdf = page.pdf(format=paper)
+        # No element is wider than the page: nothing is clipped at the right margin.
+        page.emulate_media(media="print")
+        overflowing = page.evaluate(
+            "() => [...document.querySelectorAll('main *')]"
+            ".filter(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX"
+            " !== 'visible').map(e => e.tagName + '.' + e.className)")
+    finally:
+        page.close()
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) <= most_pages
+    assert overflowing == []
+    text = _squeezed("".join(pdf_page.extract_text() for pdf_page in reader.pages))
+    failing = [f for f in results["findings"] if f["status"] == "fail"]
+    assert len(failing) == 15
+    for finding in failing:
+        assert _squeezed(finding["message"].replace("`", "")) in text, finding["rule_id"]
+        for shown in _leaves(finding["evidence"]):
+            assert _squeezed(shown) in text, (finding["rule_id"], shown)
+    # The words that prove the admin-rights failure are on paper, not cut off a wide table.
+    for words in ("System Administrator", "Data Steward", "it@acme.example", "29 %", "15,000"):
+        assert _squeezed(words) in text
+    # Passing findings print as one line each: their advice is not on paper.
+    passing = next(f for f in results["findings"] if f["rule_id"] == "account_sync.disabled")
+    assert _squeezed(passing["rationale"]) not in text

@@ -57,3 +57,20 @@ class ParamOverride(_OverrideBase):
             return key, parse_flag_value(text)
         except InputError as exc:
             self.fail(f"{quoted(key)}: {exc.problem}", param, ctx)
+
+
+class SeverityOverride(_OverrideBase):
+    """RULE_ID=SEVERITY: the rule is judged at another severity this run."""
+
+    name = "RULE_ID=SEVERITY"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> tuple[str, Any]:
+        if isinstance(value, tuple):
+            return value
+        rule, sep, level = str(value).partition("=")
+        levels = ("critical", "high", "medium", "low", "info")
+        if not sep or level not in levels:
+            self.fail(f"{quoted(str(value))}: expected RULE_ID=SEVERITY with a severity of "
+                      f"{', '.join(levels)}, for example cases.case_owner=info.", param, ctx)
+        return rule, level

@@ -19,11 +19,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import click
+
 from auditor import TOOL_NAME, __version__
-from auditor.documents.config import as_flag_defaults, resolve_paths
+from auditor.cli.app import HELP, cli
+from auditor.documents.config import DEFAULT_CONFIG, as_flag_defaults, load_config, resolve_paths
+from auditor.documents.display import one_line
 from auditor.documents.errors import InputError
+from auditor.documents.files import check_targets, replace_all
 from auditor.documents.load import load_document, validate_document
-from auditor.documents.snapshot import SOURCES, timestamp
+from auditor.documents.snapshot import SOURCES, timestamp, utc_now
 
 # Worst first: a bug, bad input, a source not collected, failing findings, all well.
 EXIT_SEVERITY = (4, 2, 3, 1, 0)
@@ -177,3 +182,90 @@ def rollup(outcomes: list[TargetOutcome], generated_at: datetime) -> dict[str, A
                    "failed": sum(1 for r in rows if r["status"] == "failed")},
         "targets": rows,
     }
+
+
+# --- the command ------------------------------------------------------------------------
+
+def _audit_target(target: Target, out_dir: Path) -> TargetOutcome:
+    """One target through the same steps as `auditor audit`, quietly."""
+    from auditor.cli.app import EXIT_PARTIAL
+    from auditor.cli.audit import (
+        REPORT_KEYS,
+        audit,
+        check_outputs,
+        collect_snapshot,
+        partial,
+        plan_from,
+        shown_path,
+    )
+    from auditor.cli.pipeline import audit_snapshot
+    from auditor.documents.settings import load_settings
+    from auditor.documents.snapshot import load_snapshot, with_settings
+
+    # click converts and checks the target's options exactly as it would typed flags.
+    ctx = audit.make_context("audit", [], default_map={**target.options, "out_dir": out_dir})
+    options = dict(ctx.params)
+    plan = plan_from({key: options[key] for key in REPORT_KEYS})
+    check_outputs(plan.report_files().values(), None)
+    settings_file = options["settings_file"]
+    settings_shown = shown_path(settings_file, options["show_paths"]) if settings_file else None
+    if options["snapshot_file"] is not None:
+        snapshot = load_snapshot(options["snapshot_file"])
+        if settings_file is not None:
+            snapshot = with_settings(snapshot, load_settings(settings_file), settings_shown or "")
+    else:
+        snapshot = collect_snapshot(
+            settings_file=settings_file, no_salesforce=options["no_salesforce"],
+            no_intercom=options["no_intercom"], sf_target_org=options["sf_target_org"],
+            window_days=options["window_days"], timeout=options["timeout"],
+            max_wait=options["max_wait"], quiet=True, env=target.env,
+            shown_settings_file=settings_shown, show_progress=False)
+    outcome = audit_snapshot(snapshot, None, plan, settings_path=settings_file)
+    if options["snapshot_file"] is None and partial(snapshot) and not options["allow_partial"]:
+        reasons = "; ".join(f"{s}: {snapshot[s]['reason']}" for s in SOURCES
+                            if snapshot[s]["status"] == "unavailable")
+        return TargetOutcome(target.name, EXIT_PARTIAL, outcome.results,
+                             reason=f"not collected: {reasons}")
+    return TargetOutcome(target.name, outcome.exit_code, outcome.results)
+
+
+@cli.command(context_settings=HELP)
+@click.argument("fleet_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the roll-up and a folder per target (default: the fleet "
+                   "file's `out`, else fleet-reports).")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="How many targets are audited at once.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              help=f"Options every target starts from (default: ./{DEFAULT_CONFIG} when "
+                   "present); a target's own `config` wins.")
+@click.pass_context
+def fleet(ctx: click.Context, /, fleet_file: Path, out_dir: Path | None,
+          concurrency: int, config_file: Path | None) -> None:
+    """Audit many orgs and workspaces at once and write a roll-up index.
+
+    One target failing is recorded in its row with the reason and never stops the
+    others. The exit code is the worst of the targets'.
+    """
+    from auditor.report.render import render_rollup
+
+    config_path = config_file or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
+    shared = as_flag_defaults(load_config(config_path)) if config_path else {}
+    targets, fleet_out = load_fleet(fleet_file, shared)
+    out = out_dir or Path(fleet_out or "fleet-reports")
+    index = {fmt: out / f"index.{fmt}" for fmt in ("html", "md", "json")}
+    check_targets(list(index.values()))
+
+    def show(progress: FleetProgress) -> None:
+        click.echo(progress.describe(), err=True)
+
+    progress = FleetProgress(len(targets), on_change=show)
+    outcomes = run_fleet(targets, _audit_target, out, concurrency=concurrency,
+                         progress=progress)
+    summary = rollup(outcomes, utc_now())
+    replace_all({path: render_rollup(summary, fmt) for fmt, path in index.items()})
+    for outcome in outcomes:
+        state = outcome.reason or "audited"
+        click.echo(f"{one_line(outcome.name)}: exit {outcome.exit_code}: {one_line(state)}")
+    click.echo(f"wrote {one_line(str(index['html']))}; worst exit {summary['exit_code']}")
+    ctx.exit(summary["exit_code"])

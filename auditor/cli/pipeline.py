@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.documents.files import replace_all
+from auditor.documents.load import load_document
 from auditor.documents.secrets import redact_data
 from auditor.documents.snapshot import utc_now
 from auditor.engine.catalogue import SEVERITIES, Rule
@@ -44,7 +45,10 @@ class AuditPlan:
     baseline_file: str | None = None
 
     def report_files(self) -> dict[str, Path]:
-        return {fmt: self.out_dir / FORMATS[fmt] for fmt in self.formats or DEFAULT_FORMATS}
+        # The checklist is named as such, so it never overwrites an audit's report.
+        stem = "checklist" if self.profile == "onboarding" else "report"
+        return {fmt: self.out_dir / FORMATS[fmt].replace("report", stem, 1)
+                for fmt in self.formats or DEFAULT_FORMATS}
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,9 @@ class AuditOutcome:
 
 
 def audit_snapshot(snapshot: dict[str, Any], snapshot_file: str | None,
-                   plan: AuditPlan) -> AuditOutcome:
+                   plan: AuditPlan, *, settings_path: Path | None = None) -> AuditOutcome:
+    """Audit one snapshot; `settings_path`, the settings file it was given, lets each
+    attested finding point at the line holding its value (SARIF locations)."""
     generated_at = utc_now()
     findings = evaluate(plan.rules, snapshot, plan.params, show_emails=plan.show_emails)
     waivers = None
@@ -68,6 +74,8 @@ def audit_snapshot(snapshot: dict[str, Any], snapshot_file: str | None,
         findings, snapshot, generated_at=generated_at, snapshot_file=snapshot_file,
         profile=plan.profile, fail_on=plan.fail_on, fail_on_unknown=plan.fail_on_unknown,
         configuration=effective_configuration(plan.rules, plan.params), waivers=waivers)
+    if settings_path is not None:
+        results = _located(results, settings_path, snapshot.get("settings_file"))
     if plan.baseline is not None:
         results = mark_baseline(results, plan.baseline, plan.baseline_file or "")
     # Redacted as data, before any format escapes it its own way (a saved snapshot may
@@ -79,6 +87,22 @@ def audit_snapshot(snapshot: dict[str, Any], snapshot_file: str | None,
     replace_all(files)
     code, verdict = judge(results, plan)
     return AuditOutcome(results, list(files), code, verdict)
+
+
+def _located(results: dict[str, Any], settings_path: Path, shown: str | None
+             ) -> dict[str, Any]:
+    """Each finding resting on an attested value, with the settings-file line holding it."""
+    doc = load_document(settings_path, "settings file")
+    findings = []
+    for finding in results["findings"]:
+        attested = [p for p in finding["provenance"] if p["kind"] == "attested"]
+        if attested:
+            keys = tuple(attested[0]["path"].split("."))
+            line = doc.line_of(keys)
+            finding = {**finding, "location": {"file": shown or settings_path.name,
+                                               **({"line": line} if line else {})}}
+        findings.append(finding)
+    return {**results, "findings": findings}
 
 
 def judge(results: dict[str, Any], plan: AuditPlan) -> tuple[int, str]:

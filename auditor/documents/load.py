@@ -12,7 +12,6 @@ numbers, text of bounded length without control characters or lone surrogates.
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import os
@@ -23,15 +22,17 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jsonschema
-import yaml
-from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any
 
 from auditor.documents.errors import InputError, printable
+from auditor.documents.privacy import mask_emails
 from auditor.documents.timestamps import parse_date, parse_timestamp
+
+if TYPE_CHECKING:  # jsonschema and yaml are imported where needed: they are slow to import
+    import jsonschema
+    import yaml
+    from jsonschema.exceptions import ValidationError
+    from referencing import Registry
 
 JsonPath = tuple[str | int, ...]
 
@@ -52,14 +53,25 @@ def format_path(path: Iterable[str | int]) -> str:
     return text
 
 
-class _PlainLoader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as text: the schemas check their format."""
+@cache
+def _plain_loader(fast: bool = True) -> type[yaml.SafeLoader]:
+    """PyYAML's loader, keeping dates as text (the schemas check their format).
 
+    `fast`: its C parser (libyaml) where installed, which reads rule files many times
+    faster. Only the parser differs; the nodes it gives go through the same checks
+    (_construct). Text it refuses is read again by the Python parser, whose messages
+    (and refusals) are the ones the tool has always given.
+    """
+    import yaml
 
-_PlainLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+    base: type[yaml.SafeLoader] = (getattr(yaml, "CSafeLoader", yaml.SafeLoader) if fast
+                                   else yaml.SafeLoader)
+    resolvers = {
+        first: [(tag, regexp) for tag, regexp in found if tag != "tag:yaml.org,2002:timestamp"]
+        for first, found in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return type("PlainLoader", (base,), {"yaml_implicit_resolvers": resolvers})
+
 
 # Bounds on what a document may hold. No settings, snapshot or rule document comes close;
 # beyond them input is garbage or hostile, and would only fail somewhere less helpful
@@ -95,11 +107,7 @@ class Document:
         """
         if self._lines is None:
             self._lines = {}
-            try:
-                node = (yaml.compose(self.text, Loader=_PlainLoader)
-                        if len(self.text) <= MAX_YAML_CHARS else None)
-            except yaml.YAMLError:
-                node = None
+            node = _compose(self.text) if len(self.text) <= MAX_YAML_CHARS else None
             if node is not None:
                 _record_lines(node, (), self._lines)
         for cut in range(len(path), -1, -1):
@@ -114,7 +122,21 @@ class Document:
         )
 
 
+def _compose(text: str) -> yaml.Node | None:
+    """The text's YAML nodes, which know their lines; None if it is not YAML at all."""
+    import yaml
+
+    for fast in (True, False):  # the Python parser reads a few escapes the C one refuses
+        try:
+            return yaml.compose(text, Loader=_plain_loader(fast))
+        except yaml.YAMLError:
+            continue
+    return None
+
+
 def _record_lines(node: yaml.Node, path: JsonPath, lines: dict[JsonPath, int]) -> None:
+    import yaml  # here and below rather than at the top: `auditor --help` reads no YAML
+
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -131,17 +153,19 @@ class _YamlSyntaxError(InputError):
 
 
 def _yaml_data(text: str, file: str) -> Any:
+    import yaml
+
     try:
-        # The reader already rejects characters YAML does not allow (a NUL, say).
-        loader = _PlainLoader(text)
+        return _construct_text(text, file, fast=True)
+    except yaml.YAMLError:
+        pass  # not YAML to the C parser: the Python parser says why, in its own words
+    try:
+        return _construct_text(text, file, fast=False)
     except yaml.reader.ReaderError as exc:
         raise _YamlSyntaxError(
             f"this is not valid YAML: it holds a character YAML does not allow "
             f"(#x{exc.character:04x}).", file=file,
             line=text.count("\n", 0, exc.position) + 1) from None
-    try:
-        node = loader.get_single_node()
-        return None if node is None else _construct(loader, node, file, [MAX_NODES])
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -150,6 +174,14 @@ def _yaml_data(text: str, file: str) -> Any:
         ) from None
     except yaml.YAMLError as exc:
         raise _YamlSyntaxError(f"this is not valid YAML: {exc}.", file=file) from None
+
+
+def _construct_text(text: str, file: str, *, fast: bool) -> Any:
+    # The Python reader refuses a character YAML does not allow (a NUL) on creation.
+    loader = _plain_loader(fast)(text)
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _construct(loader, node, file, [MAX_NODES])
     finally:
         loader.dispose()
 
@@ -159,12 +191,14 @@ _STR, _INT = _YAML_TAG + "str", _YAML_TAG + "int"
 _PLAIN_SCALARS = frozenset(_YAML_TAG + name for name in ("str", "int", "float", "bool", "null"))
 
 
-def _construct(loader: _PlainLoader, node: yaml.Node, file: str, budget: list[int]) -> Any:
+def _construct(loader: yaml.SafeLoader, node: yaml.Node, file: str, budget: list[int]) -> Any:
     """Build plain data from a YAML node, refusing tags, duplicate and non-text keys.
 
     `budget` counts the values still allowed: aliases are expanded, so a small file of
     nested aliases ("billion laughs") would otherwise expand without bound.
     """
+    import yaml
+
     budget[0] -= 1
     if budget[0] < 0:
         raise InputError(f"this is not a settings or rule document: it expands to more than "
@@ -195,12 +229,12 @@ def _construct(loader: _PlainLoader, node: yaml.Node, file: str, budget: list[in
     return _scalar(loader, node, file)
 
 
-def _scalar(loader: _PlainLoader, node: yaml.ScalarNode, file: str) -> Any:
+def _scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode, file: str) -> Any:
     # A tag may only repeat what the value is anyway (!!int 5), or say it is text (!!str 5).
     untagged: str = _STR
-    if node.style is None:  # a plain scalar: its tag would come from its text
+    if not node.style:  # a plain scalar (style None, or "" from the C parser): tag from its text
         untagged = loader.resolve(  # type: ignore[no-untyped-call]  # untyped in the stubs
-            yaml.ScalarNode, node.value, (True, False))
+            type(node), node.value, (True, False))
     # Implicit tags beyond plain data (the merge key <<, the value key =) are refused too.
     _require_tag(node, untagged if untagged in _PLAIN_SCALARS else _STR, file, also=_STR)
     if node.tag == _INT and len(node.value) > _INTEGER_DIGITS:
@@ -301,6 +335,8 @@ def plain_data_problem(data: Any) -> tuple[JsonPath, str] | None:
     Walked without recursion, so that too deep a document is reported, not a crash; too
     deep is reported at the root ($), where no line needs to be looked up.
     """
+    if not _may_hold_a_problem(data):
+        return None
     stack: list[tuple[Any, JsonPath]] = [(data, ())]
     while stack:
         value, path = stack.pop()
@@ -321,6 +357,38 @@ def plain_data_problem(data: Any) -> tuple[JsonPath, str] | None:
             if problem:
                 return path, problem
     return None
+
+
+def _may_hold_a_problem(data: Any) -> bool:
+    """False when the data surely holds plain data of sane size only; True when the walk
+    that names a problem and its path must look (a few times faster than that walk, which
+    builds a path for every value: 200,000 teammates are 1.4 million values)."""
+    level, depth, texts = [data], 0, []
+    while level:
+        if depth > MAX_DEPTH:
+            return True
+        below: list[Any] = []
+        for value in level:
+            kind = type(value)
+            if kind is dict:
+                texts.extend(value)
+                below.extend(value.values())
+            elif kind is list:
+                below.extend(value)
+            elif kind is str:
+                texts.append(value)
+            elif kind is int:
+                if abs(value) > MAX_INTEGER:
+                    return True
+            elif kind is float:
+                if not math.isfinite(value):
+                    return True
+            elif not (value is None or kind is bool):
+                return True
+        level, depth = below, depth + 1
+    # One search over all the text: a bad character cannot span two values.
+    return (max(map(len, texts), default=0) > MAX_TEXT
+            or _NOT_TEXT.search("".join(texts)) is not None)
 
 
 # Tab and line breaks are text; other control characters could drive a terminal or hide
@@ -427,6 +495,8 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @cache
 def _registry() -> Registry:
+    from referencing import Registry, Resource
+
     schemas = [load_schema(name) for name in SCHEMA_NAMES]
     registry: Registry = Registry().with_resources(
         (schema["$id"], Resource.from_contents(schema)) for schema in schemas
@@ -434,26 +504,43 @@ def _registry() -> Registry:
     return registry
 
 
-_FORMATS = jsonschema.FormatChecker(formats=())
-
-
-@_FORMATS.checks("date", raises=ValueError)
 def _is_date(value: object) -> bool:
     if isinstance(value, str):
         parse_date(value)
     return True
 
 
-@_FORMATS.checks("date-time", raises=ValueError)
 def _is_date_time(value: object) -> bool:
     if isinstance(value, str):
         parse_timestamp(value)
     return True
 
 
+@cache
+def _format_checker() -> jsonschema.FormatChecker:
+    import jsonschema
+
+    checker = jsonschema.FormatChecker(formats=())
+    checker.checks("date", raises=ValueError)(_is_date)
+    checker.checks("date-time", raises=ValueError)(_is_date_time)
+    return checker
+
+
+@cache
+def _validator_class(name: str) -> type[jsonschema.Draft202012Validator]:
+    """Draft 2020-12, with the valid items of long arrays (a snapshot's teammates) passed
+    by predicates compiled from the schema `name` (see fast_items.py)."""
+    import jsonschema
+
+    from auditor.documents.fast_items import fast_items_validator
+
+    return fast_items_validator(jsonschema.Draft202012Validator, _format_checker(),
+                                load_schema(name))
+
+
 def validator_for(name: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(
-        load_schema(name), registry=_registry(), format_checker=_FORMATS
+    return _validator_class(name)(
+        load_schema(name), registry=_registry(), format_checker=_format_checker()
     )
 
 
@@ -461,7 +548,7 @@ def validator_for(name: str) -> jsonschema.Draft202012Validator:
 def part_validator(name: str, pointer: str) -> jsonschema.Draft202012Validator:
     """A validator for one part of a shipped schema, e.g. a snapshot item's definition."""
     ref = {"$ref": f"{load_schema(name)['$id']}#{pointer}"}
-    return jsonschema.Draft202012Validator(ref, registry=_registry(), format_checker=_FORMATS)
+    return _validator_class(name)(ref, registry=_registry(), format_checker=_format_checker())
 
 
 def validate_document(doc: Document, schema_name: str, *, at: JsonPath = ()) -> None:
@@ -531,12 +618,31 @@ def _intended_branch(error: ValidationError) -> list[ValidationError] | None:
     return candidates[reach[-1][1]]
 
 
+# The most characters of a value a message shows: a list of 50,000 items, or a text of
+# a megabyte, would otherwise make the message.
+SHOWN_CHARS = 60
+
+
 def shown(value: Any) -> str:
-    """A value as JSON for a message: cut short, and escaped where it is not printable."""
-    text = json.dumps(value, ensure_ascii=False, default=repr)
+    """A value as JSON for a message: cut to SHOWN_CHARS, escaped where it is not
+    printable, and with email addresses masked (a message may end up in a CI log)."""
+    preview = _preview(value)
+    text = json.dumps(preview, ensure_ascii=False, default=repr)
     if not text.isprintable():
-        text = json.dumps(value, default=repr)
-    return _cut(text)
+        text = json.dumps(preview, default=repr)
+    return _cut(mask_emails(text), SHOWN_CHARS)
+
+
+def _preview(value: Any) -> Any:
+    """Enough of the value to fill SHOWN_CHARS, however large it is: JSON of the whole
+    would cost what the value does."""
+    if isinstance(value, dict):
+        return {key: _preview(item) for key, item in list(value.items())[:SHOWN_CHARS // 4]}
+    if isinstance(value, list):
+        return [_preview(item) for item in value[:SHOWN_CHARS // 2]]
+    if isinstance(value, str):
+        return value[:SHOWN_CHARS * 2]  # room for the escapes, and for masking to shorten
+    return value
 
 
 def _expected_type(schema_type: Any) -> str:
@@ -559,6 +665,8 @@ def describe_violation(error: ValidationError) -> str:
     schema = error.schema if isinstance(error.schema, dict) else {}
     match error.validator:
         case "additionalProperties":
+            import difflib
+
             known = sorted(schema.get("properties", {}))
             key = _unknown_keys(error)[0]
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
@@ -586,11 +694,23 @@ def describe_violation(error: ValidationError) -> str:
             why = ("" if not cause or cause.startswith("not ")
                    else f" {cause[:1].upper()}{cause[1:]}.")
             return f"expected {shape.get(fmt, fmt)}; found {shown(error.instance)}.{why}"
-        case "minimum" | "minLength" | "maxItems" | "minItems":
-            return f"{error.message}."
+        case "minimum" | "maximum":
+            bound = "at least" if error.validator == "minimum" else "at most"
+            return f"expected {bound} {schema[error.validator]}; found {shown(error.instance)}."
+        case "minLength":
+            least: int = schema["minLength"]
+            return (f"expected at least {least} character{'s' if least != 1 else ''}; found "
+                    f"{shown(error.instance)}.")
+        case "maxItems" | "minItems":
+            bound = "at most" if error.validator == "maxItems" else "at least"
+            most: int = schema[error.validator]
+            count: int = len(error.instance)  # type: ignore[arg-type]
+            return (f"expected a list of {bound} {most:,} item{'s' if most != 1 else ''}; "
+                    f"found {count:,}.")
         case "oneOf" | "anyOf":
             return (
                 f"{shown(error.instance)} does not have any of the shapes allowed here "
                 "(see `auditor schema` for them)."
             )
-    return f"{error.message}."
+    # jsonschema's own words hold the whole value: cut them.
+    return f"{_cut(mask_emails(str(error.message)), 2 * SHOWN_CHARS)}."

@@ -27,6 +27,9 @@ from auditor.documents.timestamps import parse_timestamp as parse_timestamp  # r
 SNAPSHOT_VERSION = 1
 SOURCES = ("salesforce", "intercom")
 SOURCE_LABELS = {"salesforce": "Salesforce", "intercom": "Intercom"}
+# The most email addresses shared by several Leads (or Contacts) a collection counts (its
+# query's LIMIT): a `duplicate_emails.count` at this bound is a floor, not the count.
+DUPLICATE_EMAILS_COUNTED = 2000
 
 
 def utc_now() -> datetime:

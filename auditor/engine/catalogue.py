@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
-
-import jsonschema
 
 from auditor.documents.errors import InputError
 from auditor.documents.load import (
@@ -26,59 +23,11 @@ from auditor.documents.load import (
 )
 from auditor.engine.checks import CHECKS
 from auditor.engine.messages import template_problem
+from auditor.engine.rule import SEVERITIES, Read, Rule, with_params
+from auditor.engine.rule_examples import example_snapshots, message_problem
 from auditor.engine.sections import SECTION_BY_KEY, SECTION_ORDER
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
-
-
-@dataclass(frozen=True)
-class Read:
-    path: str
-    optional: bool = False
-    has_default: bool = False
-    default: Any = None
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    title: str
-    section: str
-    severity: str
-    basis: str
-    rationale: str
-    remediation: str
-    reads: dict[str, Read]
-    messages: dict[str, str]
-    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
-    where: str | None = None
-    references: tuple[dict[str, str], ...] = ()
-    expect: dict[str, Any] | None = None
-    not_applicable_when: dict[str, Any] | None = None
-    check: str | None = None
-    origin: str = ""
-    order: int | None = None
-    shipped_severity: str | None = None  # set when the run overrides the severity
-
-    def with_severity(self, severity: str) -> Rule:
-        if severity == self.severity:
-            return self
-        return replace(self, severity=severity,
-                       shipped_severity=self.shipped_severity or self.severity)
-
-    def default_params(self) -> dict[str, Any]:
-        return {name: spec["default"] for name, spec in self.parameters.items()}
-
-
-def with_params(schema: Any, params: dict[str, Any]) -> Any:
-    """Replace each {"$param": NAME} in a schema with that parameter's value."""
-    if isinstance(schema, dict):
-        if set(schema) == {"$param"}:
-            return params[schema["$param"]]
-        return {key: with_params(value, params) for key, value in schema.items()}
-    if isinstance(schema, list):
-        return [with_params(item, params) for item in schema]
-    return schema
+__all__ = ["SEVERITIES", "Rule", "load_rules", "resolve_params", "with_params"]
 
 
 def _param_names(schema: Any) -> set[str]:
@@ -114,6 +63,15 @@ def rule_from_document(doc: Document) -> Rule:
             f"unknown section {quoted(data['section'])}; expected one of: "
             f"{', '.join(SECTION_ORDER)}.",
             ("section",),
+        )
+    prefix = data["id"].split(".")[0]
+    if prefix != data["section"]:
+        # Reports, waivers and `auditor rules` group by the id's prefix as by the section.
+        raise doc.error(
+            f"the id {quoted(data['id'])} starts with '{prefix}.', but the rule is in section "
+            f"'{data['section']}'; name it '{data['section']}.{data['id'].split('.', 1)[1]}' "
+            "or move it to that section.",
+            ("id",),
         )
     if "check" in data and data["check"] not in CHECKS:
         raise doc.error(
@@ -164,6 +122,8 @@ def rule_from_document(doc: Document) -> Rule:
 
 
 def _param_problem(schema: dict[str, Any], value: Any) -> str | None:
+    import jsonschema  # here, not at the top: slow to import, and `auditor --help` needs none
+
     error = jsonschema.exceptions.best_match(
         jsonschema.Draft202012Validator(schema).iter_errors(value))
     return None if error is None else str(error.message)
@@ -180,6 +140,8 @@ def _override_problem(schema: dict[str, Any], value: Any) -> str | None:
 
 
 def _check_schema(doc: Document, schema: dict[str, Any], at: JsonPath) -> None:
+    import jsonschema
+
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
@@ -223,7 +185,10 @@ def load_rules(extra_dirs: Iterable[Path] = ()) -> list[Rule]:
             # shipped ones come from the package, perhaps from inside a zip.
             text = (read_text_file(Path(name), "rule file", MAX_DOCUMENT_BYTES) if label
                     else entry.read_text(encoding="utf-8"))
-            rule = rule_from_document(parse_document(text, name))
+            doc = parse_document(text, name)
+            rule = rule_from_document(doc)
+            _check_file_name(doc, rule, entry.name)
+            _check_renders(doc, rule)  # about 1 ms a rule
             if rule.id in rules:
                 raise InputError(
                     f"the rule id '{rule.id}' is already defined in {rules[rule.id].origin}; "
@@ -233,6 +198,26 @@ def load_rules(extra_dirs: Iterable[Path] = ()) -> list[Rule]:
                 )
             rules[rule.id] = rule
     return sorted(rules.values(), key=_position)
+
+
+def _check_file_name(doc: Document, rule: Rule, file_name: str) -> None:
+    # One rule, one file named after it: `ls rules/` is the catalogue, and a waiver's or
+    # report's rule id leads straight to its file.
+    stem = file_name.rsplit(".", 1)[0]
+    if stem != rule.id:
+        raise doc.error(
+            f"the file is named '{file_name}' but holds the rule {quoted(rule.id)}; rename it "
+            f"to '{rule.id}.yaml' (a rule file is named after the rule's id).",
+            ("id",),
+        )
+
+
+def _check_renders(doc: Document, rule: Rule) -> None:
+    problem = message_problem(rule, example_snapshots())
+    if problem:
+        status, why = problem
+        raise doc.error(f"the message does not render {' '.join(why.split())}.",
+                        ("messages", status))
 
 
 def _position(rule: Rule) -> tuple[int, int, int, str]:

@@ -6,14 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import jsonschema
-
 from auditor.documents.snapshot import parse_timestamp
-from auditor.engine.catalogue import Rule, with_params
 from auditor.engine.checks import CHECKS, CheckInput, Outcome
 from auditor.engine.consistency import Problem, find_problems
 from auditor.engine.evidence import Found, Missing, Provenance, lookup
 from auditor.engine.messages import render_message
+from auditor.engine.rule import Rule, with_params
 
 STATUSES = ("pass", "fail", "unknown", "not_applicable", "waived")
 
@@ -38,6 +36,8 @@ class Finding:
 
 
 def _holds(schema: dict[str, Any], values: dict[str, Any], params: dict[str, Any]) -> bool:
+    import jsonschema  # here, not at the top: slow to import, and `auditor --help` needs none
+
     return bool(jsonschema.Draft202012Validator(with_params(schema, params)).is_valid(values))
 
 

@@ -6,21 +6,30 @@ They render to plain text; each reporter escapes that text for its own format.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError
-from jinja2.sandbox import SandboxedEnvironment
+if TYPE_CHECKING:  # jinja2 is imported when a message is first compiled: it is slow to import
+    from jinja2 import Template
+    from jinja2.sandbox import SandboxedEnvironment
 
-_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+@cache
+def _environment() -> SandboxedEnvironment:
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
 
 @cache
 def _compiled(text: str) -> Template:
-    return _ENV.from_string(text)
+    return _environment().from_string(text)
 
 
 def template_problem(text: str) -> str | None:
     """Why the text is not a usable template, or None when it is."""
+    from jinja2 import TemplateSyntaxError
+
     try:
         _compiled(text)
     except TemplateSyntaxError as exc:

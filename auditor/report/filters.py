@@ -7,7 +7,6 @@ jinja2's autoescape; Markdown uses `md` below (see reporting/__init__.py).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC
@@ -102,23 +101,6 @@ def md_code(value: Any) -> MdSafe:
     return MdSafe(f"`{text}`") if safe else md(text)
 
 
-def md_json_block(value: Any) -> MdSafe:
-    """A fenced JSON code block. Indented JSON never starts a line with a backtick, so no
-    value can close the fence; and <, > and & (only ever inside JSON strings) are written
-    as JSON escapes, so even a renderer that missed the fence would find no HTML; so are
-    invisible characters, so that they show."""
-    text = pretty_json(value)
-    for char in "<>&":
-        text = text.replace(char, f"\\u{ord(char):04x}")
-    # json.dumps spells a character beyond U+FFFF as the surrogate pair JSON needs.
-    text = INVISIBLE.sub(lambda match: json.dumps(match.group())[1:-1], text)
-    return MdSafe(f"```json\n{text}\n```")
-
-
-def pretty_json(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False)
-
-
 def when(value: Any) -> str:
     """A timestamp as `2026-11-21 09:28 UTC`; a date, or anything unparseable, as given."""
     text = str(value)
@@ -147,21 +129,6 @@ def label(key: Any) -> str:
     return text[:1].upper() + text[1:]
 
 
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
-
-
-def scalar(value: Any) -> str:
-    """A JSON scalar the way the settings file spells it; timestamps in the report's style;
-    a list of scalars (a table cell) joined by commas."""
-    if isinstance(value, list):
-        return ", ".join(scalar(item) for item in value) if value else "none"
-    if value is None or isinstance(value, bool):
-        return json.dumps(value)
-    if isinstance(value, str) and _TIMESTAMP.match(value):
-        return when(value)
-    return str(value)
-
-
 def html_code_spans(value: Any) -> Markup:
     """Escaped text whose `backticked` parts become <code>: messages name settings that way."""
     # escape() leaves Markup (already safe) alone and escapes everything else.
@@ -187,48 +154,49 @@ def web_url(value: Any) -> str | None:
     return text if re.match(r"https?://[^\s\"'<>]+$", text) else None
 
 
-def is_scalar(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float | bool)
+# The most items of one evidence list a person's report (HTML, Markdown) shows; the JSON
+# report keeps them all. A long list of 200,000 teammates is a file to process, not a
+# page to read, and a report must stay small enough to open and to mail.
+ROWS_SHOWN = 200
 
 
-def is_records(value: Any) -> bool:
-    """A non-empty list of flat objects (values scalars or lists of them), shown as a table
-    rather than as JSON."""
-    return (
-        isinstance(value, list)
-        and bool(value)
-        and all(
-            isinstance(item, Mapping)
-            and all(
-                is_scalar(v) or (isinstance(v, list) and all(is_scalar(i) for i in v))
-                for v in item.values()
-            )
-            for item in value
-        )
-    )
+class CappedList(list[Any]):
+    """The first items of a longer evidence list; `total` is how many the list held."""
+
+    def __init__(self, items: list[Any], total: int) -> None:
+        super().__init__(items)
+        self.total = total
 
 
-def columns(records: list[Mapping[str, Any]]) -> list[str]:
-    """Every key of a list of objects, in order of first appearance."""
-    seen: dict[str, None] = {}
-    for record in records:
-        seen.update(dict.fromkeys(record))
-    return list(seen)
+def capped_evidence(value: Any) -> Any:
+    """The evidence with every list beyond ROWS_SHOWN items cut to its first ROWS_SHOWN
+    (a CappedList). Only what is shown is copied: the cost does not grow with the list."""
+    if isinstance(value, Mapping):
+        return {key: capped_evidence(item) for key, item in value.items()}
+    if isinstance(value, list):
+        shown = [capped_evidence(item) for item in value[:ROWS_SHOWN]]
+        return CappedList(shown, len(value)) if len(value) > ROWS_SHOWN else shown
+    return value
+
+
+def is_capped(value: Any) -> bool:
+    return isinstance(value, CappedList)
+
+
+def capped_note(value: CappedList) -> str:
+    return f"First {len(value):,} of {value.total:,}; all in report.json."
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
+    "capped_note": capped_note,
     "md": md,
     "md_code": md_code,
-    "md_json_block": md_json_block,
-    "pretty_json": pretty_json,
     "when": when,
     "label": label,
     "capfirst": capfirst,
     "sentence": sentence,
-    "scalar": scalar,
     "code_spans": html_code_spans,
-    "columns": columns,
     "web_url": web_url,
 }
 
-TESTS: dict[str, Callable[..., bool]] = {"scalar_value": is_scalar, "records": is_records}
+TESTS: dict[str, Callable[..., bool]] = {"capped": is_capped}

@@ -41,6 +41,8 @@ from auditor.documents.secrets import Redactor, private_key_parts, register
 DEFAULT_API_VERSION = "62.0"
 # SOAP login() is not available from API 65.0 on (it is retired in Summer '27).
 SOAP_LOGIN_VERSION_MAX = "64.0"
+# What an access token may hold: the org Id, "!", then URL-safe characters.
+_TOKEN = re.compile(r"[A-Za-z0-9!._~+/=-]{16,}")
 _SF_CLI_TIMEOUT = 120.0  # the CLI is a Node program; a cold start can take a while
 _HOST = re.compile(r"[A-Za-z0-9.-]+(?::\d{1,5})?")
 _NO_CREDENTIALS = (
@@ -243,15 +245,52 @@ def _identity_url_user(answer: str) -> str | None:
 
 
 def _from_sf_cli(alias: str, env: Mapping[str, str]) -> tuple[str, str, str | None]:
-    """(access token, instance URL, username) from `sf org display --json`."""
+    """(access token, instance URL, username) from `sf org display --json`.
+
+    Since the Salesforce CLI's May 2026 security update, `sf org display` shows the token
+    as "[REDACTED] Use 'sf org auth show-access-token' to view" (forcedotcom/cli#3560);
+    the token then comes from that command instead.
+    """
     sf = shutil.which("sf", path=env.get("PATH"))
     if sf is None:
         raise InputError("--sf-target-org needs the Salesforce CLI, but `sf` is not installed "
                          "or not on PATH. Install it (npm install --global @salesforce/cli), or "
                          "set SF_INSTANCE_URL and SF_ACCESS_TOKEN instead.")
-    command = f"`sf org display --json --target-org {alias}`"
+    result = _sf_result(sf, ["org", "display"], alias, env)
+    token, url, username = (result.get(k) for k in ("accessToken", "instanceUrl", "username"))
+    if not (isinstance(url, str) and url.startswith("https://")
+            and _HOST.fullmatch(url.rstrip("/")[8:])):
+        raise InputError(f"`sf org display --json --target-org {alias}` printed no https:// "
+                         "instanceUrl in its `result`; log in again with `sf org login web`.")
+    if not _usable_token(token):
+        token = _shown_token(sf, alias, env)
+    assert isinstance(token, str)
+    return token, url.rstrip("/"), username if isinstance(username, str) and username else None
+
+
+def _usable_token(token: object) -> bool:
+    # A redacted placeholder has spaces and brackets; a token never does.
+    return isinstance(token, str) and bool(token) and _TOKEN.fullmatch(token) is not None
+
+
+def _shown_token(sf: str, alias: str, env: Mapping[str, str]) -> str:
+    """The token from `sf org auth show-access-token --json`, in whichever documented or
+    observed shape it comes: the result itself, or its accessToken or token."""
+    result = _sf_result(sf, ["org", "auth", "show-access-token"], alias, env)
+    for token in (result.get("accessToken"), result.get("token"), result.get("value")):
+        if _usable_token(token):
+            return str(token)
+    raise InputError(f"`sf org auth show-access-token --json --target-org {alias}` printed no "
+                     "access token; update the Salesforce CLI (`sf update`) and log in again "
+                     f"with `sf org login web --alias {alias}`.")
+
+
+def _sf_result(sf: str, words: list[str], alias: str, env: Mapping[str, str]
+               ) -> dict[str, Any]:
+    """The `result` object of `sf WORDS --json --target-org ALIAS`, or bad input saying why."""
+    command = f"`sf {' '.join(words)} --json --target-org {alias}`"
     try:
-        done = subprocess.run([sf, "org", "display", "--json", "--target-org", alias],
+        done = subprocess.run([sf, *words, "--json", "--target-org", alias],
                               capture_output=True, text=True, env=dict(env),
                               timeout=_SF_CLI_TIMEOUT, check=False)
         answer = json.loads(done.stdout)
@@ -264,14 +303,11 @@ def _from_sf_cli(alias: str, env: Mapping[str, str]) -> tuple[str, str, str | No
         raise InputError(f"{command} printed JSON that is not an object; expected the CLI's "
                          "answer with a `result` object. Check that `sf` is the Salesforce CLI.")
     result = answer.get("result")
+    if isinstance(result, str):
+        result = {"accessToken": result}
     if done.returncode != 0 or not isinstance(result, dict):
         message = answer.get("message")
         details = _short(message) if isinstance(message, str) else "no details"
         raise InputError(f"{command} failed: {details} Log in with `sf org login web "
                          f"--alias {alias}`, or list logins with `sf org list`.")
-    token, url, username = (result.get(k) for k in ("accessToken", "instanceUrl", "username"))
-    if not (isinstance(token, str) and token and isinstance(url, str)
-            and url.startswith("https://") and _HOST.fullmatch(url.rstrip("/")[8:])):
-        raise InputError(f"{command} printed no accessToken and https:// instanceUrl in its "
-                         "`result`; log in again with `sf org login web`.")
-    return token, url.rstrip("/"), username if isinstance(username, str) and username else None
+    return result

@@ -22,11 +22,11 @@ from datetime import datetime
 from urllib.parse import quote_plus, urlencode
 
 from auditor.collect import UserKeys
-from auditor.documents.snapshot import timestamp
+from auditor.documents.snapshot import DUPLICATE_EMAILS_COUNTED, timestamp
 
 COMPOSITE_QUERIES_MAX = 5  # query subrequests Salesforce allows in one Composite request
 USERS_PAGE = 2000  # the most records one query answer holds
-DUPLICATES_READ = 2000  # duplicate emails counted per object; beyond that the count is a floor
+DUPLICATES_READ = DUPLICATE_EMAILS_COUNTED  # per object; a count at it is a floor
 # Salesforce refuses a request whose URI and headers exceed 16,384 bytes; half of that
 # for a subrequest's URL leaves room for headers (the limit is not documented for the
 # URLs inside a Composite body, so the same one is assumed).

@@ -1,30 +1,17 @@
 """Named Python checks for the rules that compare values across systems.
 
 Most rules are pure data (see rules/); these are the few that need arithmetic,
-dates or matching across Salesforce and Intercom.
+dates or matching across Salesforce and Intercom. Each registers itself with
+@named_check where it is defined; importing every module here fills CHECKS, so a new
+check touches one file.
 """
 
-from auditor.engine.checks.activity import activities_flowing, no_recent_account_writes
-from auditor.engine.checks.api_usage import limit_within_org_allowance
-from auditor.engine.checks.attestation import attestation_age
-from auditor.engine.checks.base import Check, CheckInput, Outcome
-from auditor.engine.checks.connection import integration_user_admin_rights, recent_intercom_token
-from auditor.engine.checks.contacts import duplicate_emails, share_without_email
-from auditor.engine.checks.teammates import teammates_mapped
+from importlib import import_module
+from pkgutil import iter_modules
 
-CHECKS: dict[str, Check] = {
-    check.__name__: check
-    for check in (
-        limit_within_org_allowance,
-        duplicate_emails,
-        share_without_email,
-        activities_flowing,
-        no_recent_account_writes,
-        recent_intercom_token,
-        integration_user_admin_rights,
-        teammates_mapped,
-        attestation_age,
-    )
-}
+from auditor.engine.checks.base import CHECKS, CheckInput, Outcome
+
+for _module in iter_modules(__path__):
+    import_module(f"{__name__}.{_module.name}")
 
 __all__ = ["CHECKS", "CheckInput", "Outcome"]

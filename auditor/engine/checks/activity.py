@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.engine.checks.base import CheckInput, Outcome, plural
+from auditor.engine.checks.base import CheckInput, Outcome, named_check, plural
 
 
 def _window_mismatch(activity: dict[str, Any], rule_id: str, wanted: int) -> Outcome | None:
@@ -27,6 +27,7 @@ def _no_integration_user(check: CheckInput) -> Outcome | None:
                    "OAuth tokens (see connection.integration_user).")
 
 
+@named_check
 def activities_flowing(check: CheckInput) -> Outcome:
     activity = check.values["activity"]
     days: int = check.params["window_days"]
@@ -45,6 +46,7 @@ def activities_flowing(check: CheckInput) -> Outcome:
                    "and that conversations are syncing.", evidence)
 
 
+@named_check
 def no_recent_account_writes(check: CheckInput) -> Outcome:
     activity = check.values["activity"]
     attested_enabled = check.values.get("account_sync_enabled")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from math import floor
 
-from auditor.engine.checks.base import CheckInput, Outcome
+from auditor.engine.checks.base import CheckInput, Outcome, named_check
 
 
+@named_check
 def limit_within_org_allowance(check: CheckInput) -> Outcome:
     limit: int = check.values["limit"]
     daily_max: int = check.values["daily_max"]

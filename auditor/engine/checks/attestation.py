@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from auditor.documents.timestamps import parse_date
-from auditor.engine.checks.base import CheckInput, Outcome, plural
+from auditor.engine.checks.base import CheckInput, Outcome, named_check, plural
 
 
+@named_check
 def attestation_age(check: CheckInput) -> Outcome:
     # A date after the snapshot never reaches here: the consistency checks refuse it
     # (auditor.engine.consistency). A day ahead can, since attested_at is the attester's local

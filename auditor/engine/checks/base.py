@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,34 @@ class Outcome:
 
 
 Check = Callable[[CheckInput], Outcome]
+T = TypeVar("T")
+
+# Every named check, by function name: rules name them with `check:`. Filled by
+# @named_check as auditor.engine.checks imports each module of this package.
+CHECKS: dict[str, Check] = {}
+
+
+def named_check(function: Check) -> Check:
+    """Register a check under its function name, where it is defined."""
+    name = getattr(function, "__name__", "")
+    if name in CHECKS:
+        raise ValueError(f"two checks are named {name!r}")
+    CHECKS[name] = function
+    return function
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else (words or word + 's')}"
+
+
+# The most items a message names: a message is read in a table cell or a CI log, and
+# the evidence table (capped in its turn) lists them all.
+NAMED_IN_MESSAGE = 5
+
+
+def listing(items: Sequence[T], describe: Callable[[T], str] = str,
+            separator: str = ", ") -> str:
+    """The first NAMED_IN_MESSAGE items described and joined, then "and N more"."""
+    named = separator.join(describe(item) for item in items[:NAMED_IN_MESSAGE])
+    rest = len(items) - NAMED_IN_MESSAGE
+    return f"{named}{separator}and {rest:,} more" if rest > 0 else named

@@ -6,10 +6,11 @@ from datetime import timedelta
 from typing import Any
 
 from auditor.documents.snapshot import parse_timestamp
-from auditor.engine.checks.base import CheckInput, Outcome
-from auditor.engine.privacy import mask_email
+from auditor.engine.checks.base import CheckInput, Outcome, listing, named_check
+from auditor.documents.privacy import mask_email
 
 
+@named_check
 def recent_intercom_token(check: CheckInput) -> Outcome:
     # The rule is about apps named like Intercom, whatever else the snapshot lists.
     tokens: list[dict[str, Any]] = [
@@ -78,11 +79,12 @@ def _events_said(app_events: dict[str, Any] | None, changes: list[dict[str, Any]
 def _packages_said(packages: list[dict[str, Any]] | None) -> str:
     if not packages:
         return ""  # none is needed: the integration lives in Intercom
-    names = ", ".join(p["name"] + (f" ({p['namespace']})" if p.get("namespace") else "")
-                      for p in packages)
+    names = listing(packages,
+                    lambda p: p["name"] + (f" ({p['namespace']})" if p.get("namespace") else ""))
     return f" Salesforce has a package named like Intercom installed: {names}."
 
 
+@named_check
 def integration_user_admin_rights(check: CheckInput) -> Outcome:
     users: list[dict[str, Any]] = check.values["users"]
     admin_profile: str = check.params["admin_profile"]
@@ -104,7 +106,8 @@ def integration_user_admin_rights(check: CheckInput) -> Outcome:
             flagged.append(f"{user['username']} ({', '.join(grants)})")
     evidence = {"users": users}
     if not flagged:
-        names = ", ".join(u["username"] for u in users)
+        names = listing(users, lambda u: str(u["username"]))
         return Outcome("pass", f"No integration user has admin rights ({names}).", evidence)
     return Outcome("fail", "Admin rights were meant only for connecting the app, but these "
-                   "integration users still have them: " + "; ".join(flagged) + ".", evidence)
+                   "integration users still have them: " + listing(flagged, separator="; ") + ".",
+                   evidence)

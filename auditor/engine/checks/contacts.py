@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.engine.checks.base import CheckInput, Outcome, plural
-from auditor.engine.privacy import mask_email
+from auditor.documents.snapshot import DUPLICATE_EMAILS_COUNTED
+from auditor.engine.checks.base import CheckInput, Outcome, named_check, plural
+from auditor.documents.privacy import mask_email
 
 _EXAMPLES_IN_MESSAGE = 3
 
 
+@named_check
 def duplicate_emails(check: CheckInput) -> Outcome:
     shown = (lambda email: email) if check.show_emails else mask_email
     parts = []
@@ -22,8 +24,10 @@ def duplicate_emails(check: CheckInput) -> Outcome:
         if duplicates["count"]:
             listed = ", ".join(f"{e['email']} ({e['records']} records)"
                                for e in examples[:_EXAMPLES_IN_MESSAGE])
-            parts.append(f"{plural(duplicates['count'], 'email address', 'email addresses')} "
-                         f"shared by two or more {label} (for example {listed})")
+            # A count at the collection's bound is a floor: say so rather than understate.
+            floor = "at least " if duplicates["count"] >= DUPLICATE_EMAILS_COUNTED else ""
+            parts.append(f"{floor}{plural(duplicates['count'], 'email address', 'email addresses')}"
+                         f" shared by two or more {label} (for example {listed})")
     if not parts:
         return Outcome("pass", "No email address is shared by two unconverted Leads or by two "
                        "Contacts, so email matching is unambiguous.", evidence)
@@ -31,6 +35,7 @@ def duplicate_emails(check: CheckInput) -> Outcome:
                    "sync to either record; merge the duplicates in Salesforce.", evidence)
 
 
+@named_check
 def share_without_email(check: CheckInput) -> Outcome:
     contacts = check.values["contacts"]
     total = contacts["users"]["total"] + contacts["leads"]["total"]

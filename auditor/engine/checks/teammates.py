@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.engine.checks.base import CheckInput, Outcome
+from auditor.engine.checks.base import CheckInput, Outcome, listing, named_check
 
 
+@named_check
 def teammates_mapped(check: CheckInput) -> Outcome:
     teammates: list[dict[str, Any]] = check.values["teammates"]
     sf_users: list[dict[str, Any]] = check.values["salesforce_users"]
@@ -33,6 +34,6 @@ def teammates_mapped(check: CheckInput) -> Outcome:
     if not unmapped:
         return Outcome("pass", f"All {len(seated)} teammates with an inbox seat map to an active "
                        "Salesforce user.", evidence)
-    listed = "; ".join(f"{t['name']} <{t['email']}>: {t['why']}" for t in unmapped)
+    listed = listing(unmapped, lambda t: f"{t['name']} <{t['email']}>: {t['why']}", "; ")
     return Outcome("fail", f"{len(unmapped)} of {len(seated)} teammates with an inbox seat do not "
                    f"map to an active Salesforce user: {listed}.", evidence)

@@ -1,0 +1,58 @@
+"""The `auditor` command group: one clear paragraph for bad input, exit codes, entry point."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from auditor import __version__
+from auditor.cli.crash import EXIT_BUG, reporting_crashes
+from auditor.documents.display import one_line
+from auditor.documents.errors import InputError
+from auditor.documents.interrupts import EXIT_SIGINT, EXIT_SIGTERM, handling_signals
+from auditor.documents.secrets import environment_secrets, redacting_streams, start_over
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_PARTIAL = 0, 1, 2, 3
+# The README's exit-code table, in short; \b keeps click from rewrapping it.
+EXIT_CODES = f"""\b
+Exit codes: {EXIT_OK} no failing finding at or above --fail-on; {EXIT_FINDINGS} failing findings;
+{EXIT_BAD_INPUT} bad input or usage; {EXIT_PARTIAL} a source asked for could not be collected;
+{EXIT_BUG} a bug in the auditor (a crash file holds the details);
+{EXIT_SIGINT}/{EXIT_SIGTERM} stopped by SIGINT (Ctrl-C)/SIGTERM, no file half-written."""
+ENVIRONMENT = """\b
+Environment (docs/salesforce.md, docs/intercom.md):
+  SF_INSTANCE_URL + SF_ACCESS_TOKEN, or SF_USERNAME + SF_PASSWORD + SF_SECURITY_TOKEN,
+  or SF_USERNAME + SF_CONSUMER_KEY + SF_PRIVATE_KEY_FILE; SF_DOMAIN, SF_API_VERSION;
+  INTERCOM_ACCESS_TOKEN, INTERCOM_REGION (us, eu, au) or INTERCOM_BASE_URL;
+  REQUESTS_CA_BUNDLE / SSL_CERT_FILE and HTTPS_PROXY behind a proxy; NO_COLOR."""
+HELP = {"help_option_names": ["-h", "--help"]}
+
+
+class _AuditorGroup(click.Group):
+    """Turns bad input into one clear paragraph and exit code 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # Each command starts with the environment's credentials (the collectors add those
+        # they sign in with), and nothing it prints can show one, in any form.
+        start_over(*environment_secrets(os.environ))
+        with redacting_streams():
+            try:
+                return super().invoke(ctx)
+            except InputError as exc:
+                click.echo(f"error: {one_line(str(exc))}", err=True)
+                ctx.exit(EXIT_BAD_INPUT)
+
+
+@click.group(cls=_AuditorGroup, epilog=EXIT_CODES, context_settings=HELP)
+@click.version_option(__version__, prog_name="auditor")
+def cli() -> None:
+    """Audit Intercom's Salesforce integration against the recommended configuration."""
+
+
+def main() -> None:
+    """The entry point: a signal stops the run cleanly (exit 130 or 143), and a bug is
+    one paragraph and a crash file (exit 4), never a traceback."""
+    with handling_signals(), reporting_crashes():
+        cli(prog_name="auditor")

@@ -1,0 +1,112 @@
+"""`auditor fleet`: three targets against the emulators, one of them unreachable."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from auditor.cli.commands import cli
+from auditor.cli.fleet import worst_exit
+from tests.intercom_fixtures import Served, intercom, make_scenario
+from tests.salesforce_lab import SalesforceLab, assert_no_secret
+
+pytest_plugins = ("tests.salesforce_fixtures",)
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.fixture
+def workspace() -> Iterator[Served]:
+    scenario = make_scenario(teammates=2, events=3)
+    with intercom(scenario, https=False) as served:
+        yield served
+
+
+def write_fleet(tmp_path: Path, lab: SalesforceLab, served: Served) -> Path:
+    settings = yaml.safe_load((EXAMPLES / "settings.yaml").read_text())
+    settings["attested_at"] = date.today().isoformat()
+    (tmp_path / "settings.yaml").write_text(yaml.safe_dump(settings))
+    live = {"SF_INSTANCE_URL": "ORG_URL", "SF_ACCESS_TOKEN": "ORG_TOKEN",
+            "INTERCOM_ACCESS_TOKEN": "IC_TOKEN", "INTERCOM_BASE_URL": "IC_URL"}
+    fleet = {
+        "fleet_version": 1,
+        "out": "fleet-out",
+        "targets": [
+            {"name": "acme", "settings": "settings.yaml", "credentials": live},
+            {"name": "globex", "settings": "settings.yaml", "credentials": live,
+             "config": {"fail_on": "never"}},
+            {"name": "initech", "no_salesforce": True,
+             "credentials": {"INTERCOM_ACCESS_TOKEN": "IC_TOKEN",
+                             "INTERCOM_BASE_URL": "DOWN_URL"}},
+        ],
+    }
+    path = tmp_path / "fleet.yaml"
+    path.write_text(yaml.safe_dump(fleet))
+    return path
+
+
+def test_three_targets_one_unreachable(tmp_path: Path, lab: SalesforceLab, workspace: Served,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_fleet(tmp_path, lab, workspace)
+    monkeypatch.setenv("ORG_URL", lab.emulator.base_url)
+    monkeypatch.setenv("ORG_TOKEN", lab.scenario.access_token)
+    monkeypatch.setenv("IC_TOKEN", workspace.env["INTERCOM_ACCESS_TOKEN"])
+    monkeypatch.setenv("IC_URL", workspace.env["INTERCOM_BASE_URL"])
+    monkeypatch.setenv("DOWN_URL", "http://127.0.0.1:9")  # nothing listens there
+    result = CliRunner().invoke(cli, ["fleet", str(path), "--concurrency", "3"],
+                                catch_exceptions=False)
+    out = tmp_path / "fleet-out"
+    index = json.loads((out / "index.json").read_text())
+    rows = {row["name"]: row for row in index["targets"]}
+    assert rows["acme"]["status"] == rows["globex"]["status"] == "audited"
+    assert rows["acme"]["exit_code"] == 1  # the typical org has failing high findings
+    assert rows["globex"]["exit_code"] == 0  # its own config: --fail-on never
+    assert rows["initech"]["exit_code"] == 3
+    assert "Intercom could not be reached" in rows["initech"]["reason"]
+    assert rows["acme"]["sources"] == {"salesforce": "collected", "intercom": "collected"}
+    assert result.exit_code == 3 == index["exit_code"]
+    for name in ("acme", "globex", "initech"):
+        assert (out / name / "report.html").exists()
+    html = (out / "index.html").read_text()
+    assert '<a href="acme/report.html">acme</a>' in html
+    assert "fleet: 3 of 3 targets done" in result.output
+    assert_no_secret([lab.scenario.access_token, workspace.env["INTERCOM_ACCESS_TOKEN"]],
+                     result.output, html, (out / "index.json").read_text())
+
+
+def test_a_credential_variable_not_set_fails_only_its_target(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "fleet.yaml").write_text(yaml.safe_dump({"targets": [
+        {"name": "offline", "snapshot": str(EXAMPLES / "compliant.snapshot.json")},
+        {"name": "nocreds", "credentials": {"INTERCOM_ACCESS_TOKEN": "NOT_SET_ANYWHERE"},
+         "no_salesforce": True},
+    ]}))
+    monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
+    result = CliRunner().invoke(cli, ["fleet", str(tmp_path / "fleet.yaml"), "--out",
+                                      str(tmp_path / "o")], catch_exceptions=False)
+    index = json.loads((tmp_path / "o/index.json").read_text())
+    rows = {row["name"]: row for row in index["targets"]}
+    assert rows["offline"]["exit_code"] == 0
+    assert rows["nocreds"] == {"name": "nocreds", "exit_code": 2, "status": "failed",
+                               "reason": "the credential variable NOT_SET_ANYWHERE is not set",
+                               "report": None}
+    assert result.exit_code == 2
+
+
+def test_a_bad_fleet_file_is_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "fleet.yaml").write_text("targets:\n  - name: a\n  - name: a\n")
+    result = CliRunner().invoke(cli, ["fleet", str(tmp_path / "fleet.yaml")])
+    assert result.exit_code == 2
+    assert "the target name 'a' is used twice" in result.output
+
+
+@pytest.mark.parametrize(("codes", "worst"), [
+    ([0, 1, 3], 3), ([1, 2, 3], 2), ([0, 4, 2], 4), ([], 0), ([0, 0], 0), ([1, 0], 1)])
+def test_the_fleet_exits_with_the_worst_code(codes: list[int], worst: int) -> None:
+    assert worst_exit(codes) == worst
