@@ -1,24 +1,35 @@
-"""Wall-time benchmarks, reported as medians and ratios (never asserted in tests).
+"""Wall-time benchmarks as one table (never asserted in tests; bench/RESULTS.md keeps it).
 
-    python bench/run.py [--runs N] [--latency SECONDS]
+    python bench/run.py [--runs N] [--latency SECONDS] [--teammates N] [--skip-fleet]
 
-1. Offline audit: load the misconfigured example, evaluate every rule, render all three
-   reports. The median tells whether re-running audits in CI is cheap.
-2. Live collection against the test emulators with the same latency added to every
-   request: both sources at once (as `auditor collect` runs them) against one after the
-   other. The ratio shows what running the collectors side by side buys.
+- A live audit's collection against the test emulators, every answer delayed by the
+  latency: the requests each source sent, and the critical path (the longest chain of
+  requests each started after the previous one's answer), read from the emulators'
+  timestamps.
+- Start-up: `auditor --help` and an offline audit of the misconfigured example, each a
+  fresh process, against the floor of the same imports (medians over --runs, taken in the
+  same run so the ratios hold on a busy machine).
+- Scale: a snapshot of --teammates unmapped teammates and 2,000 duplicate-email groups
+  audited offline (time, peak memory, HTML size), and the same with a bad value at its
+  very end (the error path).
+- `auditor fleet`: 200 targets at the latency with --concurrency 32 (time, peak memory).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,75 +41,241 @@ import trustme  # noqa: E402
 from auditor.collect.intercom.collector import IntercomOptions, collect_intercom  # noqa: E402
 from auditor.collect.run import CollectionProgress, collect_sources  # noqa: E402
 from auditor.collect.salesforce.collector import SalesforceOptions, collect_salesforce  # noqa: E402
-from auditor.documents.snapshot import load_snapshot, utc_now  # noqa: E402
-from auditor.engine.catalogue import load_rules, resolve_params  # noqa: E402
-from auditor.engine.evaluate import evaluate  # noqa: E402
-from auditor.report.render import FORMATS, render  # noqa: E402
-from auditor.report.results import build_results  # noqa: E402
 from tests.emulators import intercom as ic  # noqa: E402
-from tests.emulators.salesforce import Emulator, Fault, Scenario  # noqa: E402
-from tests.intercom_fixtures import intercom, make_scenario  # noqa: E402
-from tests.salesforce_lab import typical_tables  # noqa: E402
+from tests.emulators.salesforce import Emulator, Exchange, Scenario  # noqa: E402
+from tests.intercom_fixtures import Served, intercom, make_scenario  # noqa: E402
+from tests.salesforce_lab import critical_path, typical_tables  # noqa: E402
+
+EXAMPLE = REPO / "examples" / "misconfigured.snapshot.json"
+SETTINGS = REPO / "examples" / "settings.yaml"
+FLEET_TARGETS, FLEET_CONCURRENCY = 200, 32
 
 
-def median_seconds(task: Callable[[], object], runs: int) -> float:
-    times = []
+@dataclass(frozen=True)
+class Row:
+    measure: str
+    value: str
+    target: str = ""
+    holds: bool | None = None
+
+    @property
+    def verdict(self) -> str:
+        return {None: "", True: "yes", False: "NO"}[self.holds]
+
+
+# --- processes ------------------------------------------------------------------------
+
+def run_process(argv: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """(seconds, exit code) of a fresh process."""
+    started = time.perf_counter()
+    code = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          env=env).returncode
+    return time.perf_counter() - started, code
+
+
+# Runs a command and prints its peak resident set. A child's peak counts the pages of the
+# process it was forked from, so the command is forked from this small launcher rather
+# than from the benchmark, which holds emulators and their data.
+_PEAK = ("import os, sys; pid = os.fork()\n"
+         "if pid == 0:\n"
+         "    fd = os.open(os.devnull, os.O_WRONLY); os.dup2(fd, 1); os.dup2(fd, 2)\n"
+         "    os.execvp(sys.argv[1], sys.argv[1:])\n"
+         "_, status, usage = os.wait4(pid, 0)\n"
+         "print(usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status))")
+
+
+def run_measured(argv: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
+    """(seconds, peak resident set in bytes, exit code) of a fresh process."""
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", _PEAK, *argv], capture_output=True, text=True,
+                         env=env, check=True).stdout.split()
+    return time.perf_counter() - started, int(out[0]), int(out[1])
+
+
+def medians(commands: dict[str, Sequence[str]], runs: int) -> dict[str, float]:
+    """Median seconds of each command, the commands interleaved run by run so that a
+    busy moment of the machine weighs on all of them alike."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
-        started = time.perf_counter()
-        task()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for name, argv in commands.items():
+            times[name].append(run_process(argv)[0])
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
-def offline_audit() -> None:
-    snapshot = load_snapshot(REPO / "examples" / "misconfigured.snapshot.json")
-    rules = load_rules()
-    findings = evaluate(rules, snapshot, resolve_params(rules, {}))
-    results = build_results(findings, snapshot, generated_at=utc_now())
-    for fmt in FORMATS:
-        render(results, fmt)
+def auditor_command() -> list[str]:
+    script = Path(sys.executable).parent / "auditor"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "auditor"]
 
 
-def live_collectors(latency: float, stack: ExitStack) -> dict[str, Callable[..., Any]]:
+# --- live collection ---------------------------------------------------------------------
+
+def start_emulators(latency: float, stack: ExitStack) -> tuple[Emulator, Served, dict[str, str]]:
+    """Both emulators, every answer `latency` late; and the environment that reaches them."""
     ca = trustme.CA()
     bundle = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
-    sf = stack.enter_context(Emulator(Scenario(
-        tables=typical_tables(), faults=[Fault(path="/services/data", delay=latency)]), ca))
-    workspace = make_scenario(faults={endpoint: [ic.Fault(delay=latency, times=10**6)]
-                                      for endpoint in ("GET /me", "GET /admins",
-                                                       "POST /contacts/search",
-                                                       "POST /admins/activity_logs/search")})
+    sf = stack.enter_context(Emulator(Scenario(tables=typical_tables(), latency=latency), ca))
+    # Intercom's emulator delays by endpoint: every endpoint a collection asks for.
+    endpoints = _intercom_endpoints()
+    workspace = make_scenario(faults={endpoint: [ic.Fault(delay=latency, times=10**9)]
+                                      for endpoint in endpoints})
     served = stack.enter_context(intercom(workspace))
-    sf_env = {**os.environ, "SF_INSTANCE_URL": sf.base_url,
-              "SF_ACCESS_TOKEN": sf.scenario.access_token, "REQUESTS_CA_BUNDLE": str(bundle)}
-    return {
-        "salesforce": lambda count: collect_salesforce(SalesforceOptions(env=sf_env), count),
-        "intercom": lambda count: collect_intercom(IntercomOptions(env=served.env), count),
-    }
+    env = {**served.env, "SF_INSTANCE_URL": sf.base_url,
+           "SF_ACCESS_TOKEN": sf.scenario.access_token, "REQUESTS_CA_BUNDLE": str(bundle)}
+    return sf, served, env
+
+
+def _intercom_endpoints() -> set[str]:
+    with intercom(make_scenario()) as served:
+        collect_intercom(IntercomOptions(env=served.env), lambda: None)
+        return {exchange.endpoint for exchange in served.emulator.exchanges}
+
+
+def live_audit_rows(latency: float) -> list[Row]:
+    with ExitStack() as stack:
+        sf, served, env = start_emulators(latency, stack)
+        collectors: dict[str, Callable[..., Any]] = {
+            "salesforce": lambda count: collect_salesforce(SalesforceOptions(env=env), count),
+            "intercom": lambda count: collect_intercom(IntercomOptions(env=env), count),
+        }
+        started = time.monotonic()
+        collect_sources(collectors, CollectionProgress())
+        wall = time.monotonic() - started
+        sf_exchanges = list(sf.exchanges)
+        # Both emulators stamp with time.monotonic(): one clock, so one chain.
+        ic_exchanges = [Exchange(e.endpoint, e.started, e.ended)
+                        for e in served.emulator.exchanges]
+    both = sf_exchanges + ic_exchanges
+    chain = critical_path(both)
+    served_span = max(e.ended for e in both) - min(e.started for e in both)
+    ms = latency * 1000
+    return [
+        Row("live audit: requests (Salesforce + Intercom)",
+            f"{len(sf_exchanges)} + {len(ic_exchanges)} = {len(both)}"),
+        Row(f"live audit: critical path at {ms:.0f} ms a request",
+            f"{chain} requests (Salesforce {critical_path(sf_exchanges)}, Intercom "
+            f"{critical_path(ic_exchanges)}): {chain * ms:.0f} ms of waiting"),
+        Row("live audit: collection wall time (first request to last answer)",
+            f"{wall * 1000:.0f} ms ({served_span * 1000:.0f} ms)"),
+    ]
+
+
+# --- start-up --------------------------------------------------------------------------------
+
+def start_up_rows(runs: int, out: Path) -> list[Row]:
+    auditor = auditor_command()
+    times = medians({
+        "click": [sys.executable, "-c", "import click"],
+        "help": [*auditor, "--help"],
+        "floor": [sys.executable, "-c", "import click, yaml, jsonschema, jinja2"],
+        "offline": [*auditor, "audit", "--snapshot", str(EXAMPLE), "--out", str(out),
+                    "--quiet", "--fail-on", "never"],
+    }, runs)
+    help_ratio = times["help"] / times["click"]
+    offline_ratio = times["offline"] / times["floor"]
+    return [
+        Row(f"`auditor --help` / `import click` (medians of {runs})",
+            f"{times['help'] * 1000:.0f} / {times['click'] * 1000:.0f} ms = {help_ratio:.2f}x",
+            "<= 1.5x", help_ratio <= 1.5),
+        Row("offline audit of the misconfigured example / `import click, yaml, jsonschema, "
+            "jinja2`",
+            f"{times['offline'] * 1000:.0f} / {times['floor'] * 1000:.0f} ms = "
+            f"{offline_ratio:.2f}x", "<= 1.3x", offline_ratio <= 1.3),
+    ]
+
+
+# --- scale -------------------------------------------------------------------------------
+
+def scale_rows(teammates: int, folder: Path) -> list[Row]:
+    good, bad = folder / "big.json", folder / "bad.json"
+    # Written by another process: this one stays small (see _PEAK).
+    for path, flags in ((good, []), (bad, ["--bad-last"])):
+        subprocess.run([sys.executable, str(REPO / "bench" / "big_snapshot.py"), str(path),
+                        "--teammates", str(teammates), *flags], check=True)
+    out = folder / "reports"
+    auditor = auditor_command()
+    seconds, peak, _ = run_measured([*auditor, "audit", "--snapshot", str(good), "--out",
+                                    str(out), "--quiet", "--fail-on", "never"])
+    html = (out / "report.html").read_text(encoding="utf-8")
+    error_seconds, error_peak, code = run_measured([*auditor, "audit", "--snapshot", str(bad),
+                                                   "--out", str(folder / "none")])
+    size = f"{teammates:,} unmapped teammates, {good.stat().st_size / 1e6:.0f} MB"
+    mib = 1024**2
+    return [
+        Row(f"audit of {size}: time", f"{seconds:.1f} s", "<= 20 s", seconds <= 20),
+        Row("  peak memory", f"{peak / mib:.0f} MiB", "<= 500 MB", peak <= 500e6),
+        Row("  report.html", f"{len(html.encode()) / 1e6:.2f} MB, summary at character "
+            f"{html.find('<h2'):,}", "< 2 MB", len(html.encode()) < 2e6),
+        Row("the same, its last value bad: time to exit 2", f"{error_seconds:.1f} s (exit {code})",
+            "<= 5 s", error_seconds <= 5 and code == 2),
+        Row("  peak memory", f"{error_peak / mib:.0f} MiB", "<= 500 MB", error_peak <= 500e6),
+    ]
+
+
+# --- fleet -----------------------------------------------------------------------------------
+
+def fleet_rows(latency: float, folder: Path) -> list[Row]:
+    auditor = auditor_command()
+    if subprocess.run([*auditor, "fleet", "--help"], capture_output=True).returncode != 0:
+        return [Row("auditor fleet", "not measured: the command does not exist")]
+    with ExitStack() as stack:
+        _, _, env = start_emulators(latency, stack)
+        names = {"SF_INSTANCE_URL", "SF_ACCESS_TOKEN", "INTERCOM_ACCESS_TOKEN",
+                 "INTERCOM_BASE_URL"}
+        credentials = {name: f"BENCH_{name}" for name in names}
+        fleet = {"fleet_version": 1, "out": str(folder / "fleet-reports"), "targets": [
+            {"name": f"t{n:03d}", "settings": str(SETTINGS), "credentials": credentials}
+            for n in range(FLEET_TARGETS)]}
+        path = folder / "fleet.json"
+        path.write_text(json.dumps(fleet), encoding="utf-8")
+        process_env = {**os.environ, **env,
+                       **{f"BENCH_{name}": env[name] for name in names}}
+        seconds, peak, code = run_measured(
+            [*auditor, "fleet", str(path), "--concurrency", str(FLEET_CONCURRENCY)],
+            process_env)
+    mib = 1024**2
+    what = f"`auditor fleet`, {FLEET_TARGETS} targets at {latency * 1000:.0f} ms, " \
+           f"--concurrency {FLEET_CONCURRENCY}"
+    return [Row(f"{what}: time", f"{seconds:.1f} s (exit {code})", "<= 15 s", seconds <= 15),
+            Row("  peak memory", f"{peak / mib:.0f} MiB", "<= 300 MB", peak <= 300e6)]
+
+
+# --- the table --------------------------------------------------------------------------------
+
+def table(rows: list[Row]) -> str:
+    header = ("measure", "value", "target", "holds")
+    cells = [header, *((r.measure, r.value, r.target, r.verdict) for r in rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(4)]
+    lines = ["| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+             + " |" for row in cells]
+    lines.insert(1, "|" + "|".join("-" * (width + 2) for width in widths) + "|")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    return (f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} CPUs, "
+            f"Python {platform.python_version()}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--latency", type=float, default=0.15)
+    parser.add_argument("--teammates", type=int, default=200_000)
+    parser.add_argument("--skip-fleet", action="store_true")
     args = parser.parse_args()
-
-    offline_audit()  # warm caches (schemas, templates) before timing
-    offline = median_seconds(offline_audit, args.runs)
-    print(f"offline audit (evaluate + 3 reports): median {offline * 1000:.1f} ms "
-          f"over {args.runs} runs")
-
-    with ExitStack() as stack:
-        collectors = live_collectors(args.latency, stack)
-        progress = CollectionProgress()
-        together = median_seconds(lambda: collect_sources(collectors, progress), args.runs)
-        apart = median_seconds(lambda: [collect_sources({source: collector}, progress)
-                                        for source, collector in collectors.items()],
-                               args.runs)
-    print(f"live collection, {args.latency * 1000:.0f} ms latency a request: "
-          f"side by side median {together * 1000:.0f} ms, one after the other "
-          f"{apart * 1000:.0f} ms, ratio {apart / together:.2f}x")
+    folder = Path(tempfile.mkdtemp(prefix="auditor-bench-"))
+    try:
+        rows = live_audit_rows(args.latency)
+        rows += start_up_rows(args.runs, folder / "offline")
+        rows += scale_rows(args.teammates, folder)
+        if not args.skip_fleet:
+            rows += fleet_rows(args.latency, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · {machine()}\n")
+    print(table(rows))
 
 
 if __name__ == "__main__":

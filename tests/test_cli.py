@@ -184,7 +184,7 @@ def test_schema_prints_a_json_schema(name: str) -> None:
 
 def test_user_rules_dir_adds_a_data_rule(tmp_path: Path) -> None:
     (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "extra.yaml").write_text(
+    (tmp_path / "rules" / "cases.no_case_record_type.yaml").write_text(
         "id: cases.no_case_record_type\n"
         "title: No active Case record type\n"
         "section: cases\nseverity: info\nbasis: observed\n"

@@ -68,7 +68,7 @@ def test_progress_lines_spell_them_out() -> None:
 def test_error_messages_spell_them_out() -> None:
     result = CliRunner().invoke(cli, ["rules", "cases\u202e.x"])
     assert result.exit_code == EXIT_BAD_INPUT
-    assert result.stderr == ("error: there is no rule 'cases<U+202E>.x'; `auditor rules` lists "
+    assert result.stderr == ("error: there is no rule 'cases<U+202E>.x'. `auditor rules` lists "
                              "them all.\n")
 
 

@@ -182,5 +182,5 @@ def test_onboarding_checklist_from_live_evidence(
     result = audit(tmp_path, "--settings", settings_file, "--profile", "onboarding",
                    "--format", "md", "--fail-on", "never")
     assert result.exit_code == 0, result.output
-    checklist = (tmp_path / "reports" / "report.md").read_text()
+    checklist = (tmp_path / "reports" / "checklist.md").read_text()
     assert "- [x]" in checklist and "- [ ]" in checklist

@@ -334,7 +334,7 @@ def test_markdown_renders_safely_on_github(hostile: dict[str, Any], profile: str
             # GitHub links email addresses; beyond those, only the report's own links:
             # each finding's anchor, "see RULE_ID" to it, and the rules' references.
             href = attrs.get("href")
-            assert (attrs.get("id") in anchors if href is None
+            assert (attrs.get("name") in anchors if href is None
                     else href.startswith("mailto:") or href[1:] in anchors
                     or href in references), attrs
         if tag == "input":

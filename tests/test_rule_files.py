@@ -46,6 +46,11 @@ def load_user_rule(tmp_path: Path, text: str, name: str = USER_RULE_FILE) -> str
                  "line 1, at $.id: the id 'api_usage.acme_cap' starts with 'api_usage.', but "
                  "the rule is in section 'cases'; name it 'cases.acme_cap' or move it to that "
                  "section.", id="section"),
+    pytest.param(USER_RULE.replace("reads:", "references:\n  - {title: Wiki, url: "
+                                   "'http://wiki.acme.example/cap'}\nreads:"), USER_RULE_FILE,
+                 f"line {line_of(USER_RULE, 'reads:') + 1}, at $.references[0].url: a "
+                 "reference's url must be an https:// address without spaces, quotes or angle "
+                 "brackets; found 'http://wiki.acme.example/cap'.", id="reference url"),
     # The compliant example passes the rule (limit 20,000): its pass message is tried
     # there, and names a value the rule does not read.
     pytest.param(USER_RULE.replace('pass: "{{ limit }}', 'pass: "{{ limt }}'), USER_RULE_FILE,
@@ -203,4 +208,5 @@ def test_see_rule_mentions_link_to_that_finding() -> None:
     md = render(results, "md")
     assert ("see [api_usage.limit_set](#finding-api_usage.limit_set), and see rule "
             "[`cases.case_owner`](#finding-cases.case_owner); see nothing.here.") in md
-    assert '<a id="finding-api_usage.limit_set"></a>' in md
+    # One anchor per finding, which the "see RULE_ID" links point at.
+    assert '<a name="finding-api_usage.limit_set"></a>' in md

@@ -212,3 +212,19 @@ def test_an_unknown_rule_id_gets_a_suggestion() -> None:
     result = run("rules", "cases.activity_flowing")
     assert result.exit_code == 2
     assert "Did you mean 'cases.activities_flowing'?" in result.output
+
+
+def test_sarif_points_at_the_settings_line_holding_the_attested_value(tmp_path: Path) -> None:
+    settings = tmp_path / "settings.yaml"
+    text = (EXAMPLES / "settings.yaml").read_text()
+    settings.write_text(text.replace("case_owner: salesforce_configuration",
+                                     "case_owner: other"))
+    line = next(n for n, row in enumerate(settings.read_text().splitlines(), start=1)
+                if "case_owner: other" in row)
+    result = run("audit", "--snapshot", EXAMPLES / "compliant.snapshot.json", "--settings",
+                 settings, "--out", tmp_path / "out", "--format", "sarif")
+    assert result.exit_code == 0, result.output
+    log = json.loads((tmp_path / "out/report.sarif").read_text())
+    found = {r["ruleId"]: r["locations"][0]["physicalLocation"] for r in log["runs"][0]["results"]}
+    assert found["cases.case_owner"] == {"artifactLocation": {"uri": "settings.yaml"},
+                                         "region": {"startLine": line}}

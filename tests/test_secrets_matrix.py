@@ -25,6 +25,7 @@ import pytest
 from click.testing import CliRunner
 
 from auditor.cli import commands as cli_module
+from auditor.cli import pipeline
 from auditor.cli.commands import EXIT_PARTIAL, cli
 from auditor.cli.crash import EXIT_BUG
 from auditor.collect.intercom import client as intercom_client
@@ -261,7 +262,7 @@ def test_the_crash_file_holds_no_secret_signed_in_with(
     def evaluate_with_a_bug(*_: object, **__: object) -> None:
         raise RuntimeError(f"unexpected answer: {message}")
 
-    monkeypatch.setattr(cli_module, "evaluate", evaluate_with_a_bug)
+    monkeypatch.setattr(pipeline, "evaluate", evaluate_with_a_bug)
     monkeypatch.setattr(sys, "argv", ["auditor", "audit", "--quiet", *options,
                                       "--out", str(tmp_path / "reports")])
     with pytest.raises(SystemExit) as exited:

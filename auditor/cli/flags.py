@@ -37,7 +37,31 @@ else:  # click's ParamType is generic from 8.4 on (pallets/click#3371)
     _OverrideBase = click.ParamType
 
 
-class ParamOverride(_OverrideBase):
+class _Assignment(_OverrideBase):
+    """NAME=VALUE flags; a value already converted (from a config file) passes as it is."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> tuple[str, Any]:
+        if isinstance(value, tuple):
+            return value
+        key, sep, text = str(value).partition("=")
+        # Without "=" neither half means anything: the problem says what was expected.
+        problem = self.problem(key, text) if sep else self.problem("", "")
+        if problem:
+            self.fail(f"{quoted(str(value))}: {problem}", param, ctx)
+        try:
+            return key, self.read(text)
+        except InputError as exc:
+            self.fail(f"{quoted(key)}: {exc.problem}", param, ctx)
+
+    def problem(self, key: str, text: str) -> str | None:
+        raise NotImplementedError
+
+    def read(self, text: str) -> Any:
+        return text
+
+
+class ParamOverride(_Assignment):
     """RULE_ID.NAME=VALUE, the value read as YAML plain data (25000, 0.5, true, text).
 
     Whether the value suits the parameter is checked with the rules, in resolve_params.
@@ -45,32 +69,21 @@ class ParamOverride(_OverrideBase):
 
     name = "RULE_ID.NAME=VALUE"
 
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> tuple[str, Any]:
-        if isinstance(value, tuple):
-            return value
-        key, sep, text = str(value).partition("=")
-        if not sep or "." not in key:
-            self.fail(f"{quoted(str(value))}: expected RULE_ID.NAME=VALUE, for example "
-                      "api_usage.limit_recommended.recommended=25000.", param, ctx)
-        try:
-            return key, parse_flag_value(text)
-        except InputError as exc:
-            self.fail(f"{quoted(key)}: {exc.problem}", param, ctx)
+    def problem(self, key: str, text: str) -> str | None:
+        return None if "." in key else ("expected RULE_ID.NAME=VALUE, for example "
+                                        "api_usage.limit_recommended.recommended=25000.")
+
+    def read(self, text: str) -> Any:
+        return parse_flag_value(text)
 
 
-class SeverityOverride(_OverrideBase):
+class SeverityOverride(_Assignment):
     """RULE_ID=SEVERITY: the rule is judged at another severity this run."""
 
     name = "RULE_ID=SEVERITY"
+    levels = ("critical", "high", "medium", "low", "info")
 
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> tuple[str, Any]:
-        if isinstance(value, tuple):
-            return value
-        rule, sep, level = str(value).partition("=")
-        levels = ("critical", "high", "medium", "low", "info")
-        if not sep or level not in levels:
-            self.fail(f"{quoted(str(value))}: expected RULE_ID=SEVERITY with a severity of "
-                      f"{', '.join(levels)}, for example cases.case_owner=info.", param, ctx)
-        return rule, level
+    def problem(self, key: str, text: str) -> str | None:
+        return None if text in self.levels else (
+            f"expected RULE_ID=SEVERITY with a severity of {', '.join(self.levels)}, for "
+            "example cases.case_owner=info.")

@@ -92,6 +92,10 @@ def _describe_rule(rule: Rule, params: dict[str, Any]) -> str:
         lines += ["", "Parameters (override with --param):"]
         lines += [f"  {rule.id}.{name} = {json.dumps(params[name])}  ({spec['description']})"
                   for name, spec in rule.parameters.items()]
+    if rule.references:
+        lines += ["", "References:"]
+        lines += [f"  {ref['title']}" + (f" <{ref['url']}>" if ref.get("url") else "")
+                  for ref in rule.references]
     lines += ["", f"Defined in {rule.origin}"]
     return "\n".join(lines)
 
@@ -115,8 +119,13 @@ def capture(output: Path, source: Path | None) -> None:
     else:
         existing = load_settings(output) if output.exists() else None
         click.echo("Open Intercom > Settings > Integrations > Salesforce and answer what each "
-                   "setting shows. Press Enter to keep the value in brackets.")
-        settings = interview({r.id: r for r in load_rules()}, existing, date.today())
+                   "setting shows. Nothing is filled in for you: a value in brackets comes "
+                   "from the existing settings file, and Enter keeps it.")
+        answered = interview({r.id: r for r in load_rules()}, existing, date.today())
+        if answered is None:
+            click.echo(f"nothing written; {output} is as it was")
+            return
+        settings = answered
     text = dump_settings(settings)
     check_settings(parse_document(text, str(output)))  # what is written always validates
     write_atomically(output, text)

@@ -53,10 +53,7 @@ def _all_of(checks: list[Predicate]) -> Predicate:
         return checks[0]
 
     def all_of(value: Any) -> bool:
-        for check in checks:
-            if not check(value):
-                return False
-        return True
+        return all(check(value) for check in checks)
     return all_of
 
 
@@ -157,13 +154,13 @@ class _Compiler:
             return None
         known = [(name, check) for name, check in compiled.items() if check is not None]
 
-        def properties(value: Any) -> bool:
+        def check_properties(value: Any) -> bool:
             if isinstance(value, dict):
                 for name, check in known:
                     if name in value and not check(value[name]):
                         return False
             return True
-        return properties
+        return check_properties
 
     def _additional(self, argument: Any, schema: Mapping[str, Any]) -> Predicate | None:
         if "patternProperties" in schema:
@@ -206,6 +203,6 @@ def fast_items_validator(base: type[jsonschema.Draft202012Validator],
             if not check(item):
                 yield from validator.descend(item, schema_items, path=index)
 
-    extended: type[jsonschema.Draft202012Validator] = jsonschema.validators.extend(
+    extended: type[jsonschema.Draft202012Validator] = jsonschema.validators.extend(  # type: ignore[no-untyped-call]  # untyped
         base, {"items": items})
     return extended

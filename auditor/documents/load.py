@@ -21,12 +21,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditor.documents.errors import InputError, printable
 from auditor.documents.privacy import mask_emails
 from auditor.documents.timestamps import parse_date, parse_timestamp
+from auditor.documents.yaml_errors import syntax_problem
 
 if TYPE_CHECKING:  # jsonschema and yaml are imported where needed: they are slow to import
     import jsonschema
@@ -99,12 +101,16 @@ class Document:
     file: str
     text: str = field(repr=False)
     _lines: dict[JsonPath, int] | None = field(default=None, repr=False)
+    _json_members: dict[JsonPath, _JsonMembers] = field(default_factory=dict, repr=False)
 
     def line_of(self, path: JsonPath) -> int | None:
         """The line where the value at path starts (or the nearest enclosing value's).
 
-        Larger documents than YAML is read for are not searched: the JSON path says where.
+        JSON is searched along the path only, at the json module's speed; YAML (never more
+        than MAX_YAML_CHARS) is composed again, with the nodes' lines.
         """
+        if self.file.lower().endswith(".json"):
+            return self._json_line(path)
         if self._lines is None:
             self._lines = {}
             node = _compose(self.text) if len(self.text) <= MAX_YAML_CHARS else None
@@ -116,10 +122,65 @@ class Document:
                 return line
         return None
 
+    def _json_line(self, path: JsonPath) -> int | None:
+        text = self.text
+        anchor = value = _skip_space(text, 0)
+        for depth, part in enumerate(path):
+            members = self._json_members.setdefault(path[:depth], _JsonMembers(text, value))
+            try:
+                found = members.find(part)
+            except (ValueError, IndexError):  # text that is not JSON after all
+                break
+            if found is None:
+                break
+            anchor, value = found
+        return text.count("\n", 0, anchor) + 1
+
     def error(self, problem: str, path: JsonPath = ()) -> InputError:
         return InputError(
             problem, file=self.file, line=self.line_of(path), path=format_path(path)
         )
+
+
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_JSON = json.JSONDecoder()
+
+
+def _skip_space(text: str, position: int) -> int:
+    return _JSON_SPACE.match(text, position).end()  # type: ignore[union-attr]  # always matches
+
+
+class _JsonMembers:
+    """The members of the object or array at a position of a JSON text, found as far as
+    asked for: where each starts (its key's position, an item's own, for the line) and
+    where its value starts (to search further in). Skipped values go through the json
+    module's decoder, at C speed; a later question resumes where the last one stopped."""
+
+    def __init__(self, text: str, position: int) -> None:
+        self.text = text
+        self.found: dict[str | int, tuple[int, int]] = {}
+        opener = text[position:position + 1]
+        self.is_object = opener == "{"
+        self.closer = "}" if self.is_object else "]"
+        self.position: int | None = (_skip_space(text, position + 1)
+                                     if opener in ("{", "[") else None)
+
+    def find(self, name: str | int) -> tuple[int, int] | None:
+        text = self.text
+        while name not in self.found and self.position is not None:
+            position = self.position
+            if text[position] == self.closer:
+                self.position = None
+                break
+            member: str | int = len(self.found)
+            if self.is_object:
+                member, position = _JSON.raw_decode(text, position)  # the key, a JSON string
+                position = _skip_space(text, _skip_space(text, position) + 1)  # past the colon
+            self.found[member] = (self.position, position)
+            position = _skip_space(text, _JSON.raw_decode(text, position)[1])
+            self.position = (_skip_space(text, position + 1) if text[position] == ","
+                             else position)
+        return self.found.get(name)
 
 
 def _compose(text: str) -> yaml.Node | None:
@@ -170,8 +231,8 @@ def _yaml_data(text: str, file: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise _YamlSyntaxError(
-            f"this is not valid YAML: {exc.problem or exc}.", file=file, line=line
-        ) from None
+            syntax_problem(exc.problem, mark.column + 1 if mark else None),
+            file=file, line=line) from None
     except yaml.YAMLError as exc:
         raise _YamlSyntaxError(f"this is not valid YAML: {exc}.", file=file) from None
 
@@ -551,24 +612,53 @@ def part_validator(name: str, pointer: str) -> jsonschema.Draft202012Validator:
     return _validator_class(name)(ref, registry=_registry(), format_checker=_format_checker())
 
 
+ERRORS_READ = 1000
+
+
 def validate_document(doc: Document, schema_name: str, *, at: JsonPath = ()) -> None:
-    """Raise an InputError for the most relevant schema violation in doc.data."""
+    """Raise an InputError naming every schema violation in doc.data, in file order (the
+    first PROBLEMS_SHOWN of them, then how many more), so that one run shows all to fix."""
     instance = doc.data
     for part in at:
         instance = instance[part]
-    errors = list(validator_for(schema_name).iter_errors(instance))
+    # A snapshot whose every teammate is wrong would give 200,000 errors: the first
+    # ERRORS_READ are enough to show and to count "at least".
+    errors = list(islice(validator_for(schema_name).iter_errors(instance), ERRORS_READ + 1))
     if not errors:
         return
-    error = _most_relevant(errors)
+    problems = sorted((problem for error in errors[:ERRORS_READ]
+                       for problem in _located(doc, error, at)),
+                      key=lambda problem: (problem.line is None, problem.line or 0))
+    if len(problems) == 1:
+        raise problems[0]
+    listed = " ".join(f"({number}) {_without_file(problem)}"
+                      for number, problem in enumerate(problems[:PROBLEMS_SHOWN], 1))
+    more = len(problems) - PROBLEMS_SHOWN
+    floor = "at least " if len(errors) > ERRORS_READ else ""
+    tail = f" And {floor}{more:,} more." if more > 0 else ""
+    raise InputError(f"{floor}{len(problems):,} problems, in file order: {listed}{tail}",
+                     file=doc.file)
+
+
+PROBLEMS_SHOWN = 20
+
+
+def _located(doc: Document, error: ValidationError, at: JsonPath) -> list[InputError]:
+    """One violation as InputErrors at their lines and JSON paths: one for each unknown
+    key, pointing at the key itself, so that the line given is the one to fix."""
+    error = _most_relevant([error])
     path: JsonPath = (*at, *error.absolute_path)
     if error.validator == "additionalProperties":
-        # Point at the unknown key itself, so the line given is the one to fix.
-        path = (*path, _unknown_keys(error)[0])
-    problem = describe_violation(error)
-    others = len(errors) - 1
-    if others:
-        problem += f" ({others} more problem{'s' if others > 1 else ''} after this one.)"
-    raise doc.error(problem, path)
+        known = sorted((error.schema if isinstance(error.schema, dict) else {})
+                       .get("properties", {}))
+        return [doc.error(_unknown_key(key, known), (*path, key))
+                for key in _unknown_keys(error)]
+    return [doc.error(describe_violation(error), path)]
+
+
+def _without_file(problem: InputError) -> str:
+    # The file is named once, before the list.
+    return InputError(problem.problem, line=problem.line, path=problem.path).render()
 
 
 def _relevance(error: ValidationError) -> tuple[int, int]:
@@ -660,18 +750,20 @@ def _unknown_keys(error: ValidationError) -> list[str]:
     return sorted(set(instance) - set(schema.get("properties", {})))
 
 
+def _unknown_key(key: str, known: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    return f"unknown key {quoted(key)}.{hint} Expected one of: {', '.join(known)}."
+
+
 def describe_violation(error: ValidationError) -> str:
     """Say in plain words what was expected where the document went wrong."""
     schema = error.schema if isinstance(error.schema, dict) else {}
     match error.validator:
         case "additionalProperties":
-            import difflib
-
-            known = sorted(schema.get("properties", {}))
-            key = _unknown_keys(error)[0]
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            return f"unknown key {quoted(key)}.{hint} Expected one of: {', '.join(known)}."
+            return _unknown_key(_unknown_keys(error)[0], sorted(schema.get("properties", {})))
         case "required":
             missing = str(error.message).split("'")[1] if "'" in error.message else error.message
             return f"the required key '{missing}' is missing."
@@ -694,18 +786,13 @@ def describe_violation(error: ValidationError) -> str:
             why = ("" if not cause or cause.startswith("not ")
                    else f" {cause[:1].upper()}{cause[1:]}.")
             return f"expected {shape.get(fmt, fmt)}; found {shown(error.instance)}.{why}"
-        case "minimum" | "maximum":
-            bound = "at least" if error.validator == "minimum" else "at most"
-            return f"expected {bound} {schema[error.validator]}; found {shown(error.instance)}."
-        case "minLength":
-            least: int = schema["minLength"]
-            return (f"expected at least {least} character{'s' if least != 1 else ''}; found "
-                    f"{shown(error.instance)}.")
+        case "minimum" | "minLength":
+            return f"{error.message}."  # a number, or text shorter than a bound: short
         case "maxItems" | "minItems":
             bound = "at most" if error.validator == "maxItems" else "at least"
-            most: int = schema[error.validator]
+            limit: int = schema[error.validator]
             count: int = len(error.instance)  # type: ignore[arg-type]
-            return (f"expected a list of {bound} {most:,} item{'s' if most != 1 else ''}; "
+            return (f"expected a list of {bound} {limit:,} item{'s' if limit != 1 else ''}; "
                     f"found {count:,}.")
         case "oneOf" | "anyOf":
             return (

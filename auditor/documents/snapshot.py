@@ -109,12 +109,20 @@ def new_snapshot(
     return snapshot
 
 
+def looks_like_settings(data: dict[str, Any]) -> bool:
+    """A document with a settings file's own keys."""
+    return "settings_version" in data or "intercom_salesforce_app" in data
+
+
 def check_snapshot(doc: Document) -> dict[str, Any]:
     """Validate a parsed snapshot; the version is checked first for a clearer message."""
     data = doc.data
     if not isinstance(data, dict):
         raise doc.error("expected a snapshot: a JSON object with snapshot_version, created_at, "
                         "tool, settings, salesforce and intercom.")
+    if "snapshot_version" not in data and looks_like_settings(data):
+        raise doc.error("this is a settings file, not a snapshot: pass it with --settings "
+                        "(a snapshot is what `auditor collect` writes).")
     version = data.get("snapshot_version")
     if version != SNAPSHOT_VERSION:
         found = "no snapshot_version" if version is None else f"snapshot_version {version!r}"

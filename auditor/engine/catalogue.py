@@ -8,6 +8,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from auditor.documents.addresses import https_url
 from auditor.documents.errors import InputError
 from auditor.documents.load import (
     MAX_DOCUMENT_BYTES,
@@ -100,6 +101,7 @@ def rule_from_document(doc: Document) -> Rule:
             # number is allowed (maximum: {$param: cap}).
             _check_schema(doc, with_params(data[key], defaults), (key,))
     _check_messages(doc, data)
+    _check_references(doc, data.get("references", []))
     return Rule(
         id=data["id"],
         title=data["title"],
@@ -162,6 +164,17 @@ def _check_messages(doc: Document, data: dict[str, Any]) -> None:
                             ("messages", status))
 
 
+def _check_references(doc: Document, references: list[dict[str, str]]) -> None:
+    # Reports make a reference a link; only a plain https:// address may become one.
+    for index, reference in enumerate(references):
+        if "url" in reference and https_url(reference["url"]) is None:
+            raise doc.error(
+                "a reference's url must be an https:// address without spaces, quotes or "
+                f"angle brackets; found {quoted(reference['url'])}.",
+                ("references", index, "url"),
+            )
+
+
 def _rule_files(folder: Traversable) -> Iterable[Traversable]:
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.is_dir():
@@ -206,8 +219,8 @@ def _check_file_name(doc: Document, rule: Rule, file_name: str) -> None:
     stem = file_name.rsplit(".", 1)[0]
     if stem != rule.id:
         raise doc.error(
-            f"the file is named '{file_name}' but holds the rule {quoted(rule.id)}; rename it "
-            f"to '{rule.id}.yaml' (a rule file is named after the rule's id).",
+            f"the file is named {quoted(file_name)} but holds the rule {quoted(rule.id)}; "
+            f"rename it to '{rule.id}.yaml' (a rule file is named after the rule's id).",
             ("id",),
         )
 

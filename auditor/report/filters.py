@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC
-from typing import Any
+from typing import Any, TypeGuard
 
 from markupsafe import Markup, escape
 
@@ -179,7 +179,7 @@ def capped_evidence(value: Any) -> Any:
     return value
 
 
-def is_capped(value: Any) -> bool:
+def is_capped(value: Any) -> TypeGuard[CappedList]:
     return isinstance(value, CappedList)
 
 

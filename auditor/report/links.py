@@ -11,13 +11,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from jinja2 import pass_context
-from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from auditor.documents.addresses import https_url
 from auditor.report.filters import MdSafe, md
 
-_HTTPS = re.compile(r"https://[^\s\"'<>\\`]+")
 _RULE_ID = r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*"
 # "see api_usage.limit_set", "see rule cases.activities_enabled", "(see `connection.x`)";
 # in HTML the backticks have already become <code>.
@@ -25,14 +23,8 @@ _HTML_MENTION = re.compile(rf"\b(see (?:rule )?)(<code>({_RULE_ID})</code>|({_RU
 _MD_MENTION = re.compile(rf"\b(see (?:rule )?)(`({_RULE_ID})`|({_RULE_ID}))")
 
 
-def https_url(value: Any) -> str | None:
-    """The address when it is a plain https:// one; anything else gets no link."""
-    text = str(value or "")
-    return text if _HTTPS.fullmatch(text) else None
-
-
-def _finding_ids(context: Context) -> set[str]:
-    return {finding["rule_id"] for finding in context["results"]["findings"]}
+def _finding_ids(results: dict[str, Any]) -> set[str]:
+    return {finding["rule_id"] for finding in results["findings"]}
 
 
 def _linker(ids: set[str], link: Callable[[str, str], str]) -> Callable[[re.Match[str]], str]:
@@ -43,18 +35,18 @@ def _linker(ids: set[str], link: Callable[[str, str], str]) -> Callable[[re.Matc
     return replace
 
 
-@pass_context
-def html_rule_links(context: Context, text: Any) -> Markup:
-    """Escaped HTML (as code_spans gives) with each "see RULE_ID" linked to its finding."""
-    replace = _linker(_finding_ids(context),
+def html_rule_links(text: Any, results: dict[str, Any]) -> Markup:
+    """Escaped HTML (as code_spans gives) with each "see RULE_ID" linked to its finding
+    among the results'."""
+    replace = _linker(_finding_ids(results),
                       lambda shown, rule_id: f'<a href="#finding-{rule_id}">{shown}</a>')
     return Markup(_HTML_MENTION.sub(replace, str(escape(text))))
 
 
-@pass_context
-def md_rule_links(context: Context, text: Any) -> MdSafe:
-    """The text escaped for Markdown, with each "see RULE_ID" linked to its finding."""
-    replace = _linker(_finding_ids(context),
+def md_rule_links(text: Any, results: dict[str, Any]) -> MdSafe:
+    """The text escaped for Markdown, with each "see RULE_ID" linked to its finding among
+    the results'."""
+    replace = _linker(_finding_ids(results),
                       lambda shown, rule_id: f"[{shown}](#finding-{rule_id})")
     return MdSafe(_MD_MENTION.sub(replace, md(text)))
 

@@ -13,10 +13,8 @@ from markupsafe import Markup
 
 from auditor.engine.catalogue import SEVERITIES
 from auditor.report.filters import FILTERS, TESTS, capped_evidence, html_finalize, md
-from auditor.report.junit import render_junit
 from auditor.report.links import LINK_FILTERS
 from auditor.report.run_settings import RUN_FILTERS
-from auditor.report.sarif import render_sarif
 from auditor.report.sources import SOURCE_FILTERS
 from auditor.report.terminal import render_summary_table as render_summary_table
 from auditor.report.values import VALUE_FILTERS, VALUE_TESTS
@@ -98,8 +96,12 @@ def render(results: dict[str, Any], fmt: str) -> str:
     if fmt == "json":
         return _json_text(results)
     if fmt == "sarif":
+        from auditor.report.sarif import render_sarif  # imported only when asked for
+
         return render_sarif(results)
     if fmt == "junit":
+        from auditor.report.junit import render_junit  # xml.etree: slow to import
+
         return render_junit(results)
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")

@@ -144,6 +144,10 @@ class Exchange:
     response_headers: dict[str, str] = field(default_factory=dict)
     response: Any = None
     injected: bool = False  # the answer was deliberately broken by a fault
+    # time.monotonic() when the request came in and when its answer was sent, as the
+    # Salesforce emulator records them: bench/run.py reads the critical path from them.
+    started: float = 0.0
+    ended: float = 0.0
 
     @property
     def endpoint(self) -> str:
@@ -424,6 +428,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _handle(self) -> None:
+        started = time.monotonic()
+        exchange = self._answer()
+        exchange.started, exchange.ended = started, time.monotonic()
+
+    def _answer(self) -> Exchange:
         emulator = self.server.emulator
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
@@ -436,7 +445,7 @@ class _Handler(BaseHTTPRequestHandler):
         fault = emulator.record(exchange)
         if fault and fault.drop:
             self._drop()
-            return
+            return exchange
         if fault and fault.delay:
             time.sleep(fault.delay)
         headers = emulator.rate_limit_headers(exhausted=bool(fault and fault.status == 429))
@@ -463,8 +472,9 @@ class _Handler(BaseHTTPRequestHandler):
             half = payload[:len(payload) // 2]
             self._send(status, headers, half, kind, length=len(payload) if fault.close else None)
             self.close_connection = fault.close
-            return
+            return exchange
         self._send(status, headers, payload, kind)
+        return exchange
 
     def _send(
         self, status: int, headers: dict[str, str], payload: bytes, content_type: str,
