@@ -155,8 +155,8 @@ def live_audit_rows(latency: float) -> list[Row]:
         Row(f"live audit: critical path at {ms:.0f} ms a request",
             f"{chain} requests (Salesforce {critical_path(sf_exchanges)}, Intercom "
             f"{critical_path(ic_exchanges)}): {chain * ms:.0f} ms of waiting"),
-        Row("live audit: collection wall time (first request to last answer)",
-            f"{wall * 1000:.0f} ms ({served_span * 1000:.0f} ms)"),
+        Row("live audit: collection time (the emulators' first request to last answer)",
+            f"{wall * 1000:.0f} ms ({served_span * 1000:.0f} ms of it)"),
     ]
 
 

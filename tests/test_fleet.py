@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from auditor.cli.commands import cli
-from auditor.cli.fleet import worst_exit
+from auditor.cli.fleet_run import worst_exit
 from tests.intercom_fixtures import Served, intercom, make_scenario
 from tests.salesforce_lab import SalesforceLab, assert_no_secret
 

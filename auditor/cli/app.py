@@ -8,13 +8,11 @@ from typing import Any
 import click
 
 from auditor import __version__
-from auditor.cli.crash import EXIT_BUG, reporting_crashes
 from auditor.documents.display import one_line
 from auditor.documents.errors import InputError
 from auditor.documents.interrupts import EXIT_SIGINT, EXIT_SIGTERM, handling_signals
-from auditor.documents.secrets import environment_secrets, redacting_streams, start_over
 
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_PARTIAL = 0, 1, 2, 3
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_PARTIAL, EXIT_BUG = 0, 1, 2, 3, 4
 # The README's exit-code table, in short; \b keeps click from rewrapping it.
 EXIT_CODES = f"""\b
 Exit codes: {EXIT_OK} no failing finding at or above --fail-on; {EXIT_FINDINGS} failing findings;
@@ -34,6 +32,8 @@ class _AuditorGroup(click.Group):
     """Turns bad input into one clear paragraph and exit code 2, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from auditor.documents.secrets import environment_secrets, redacting_streams, start_over
+
         # Each command starts with the environment's credentials (the collectors add those
         # they sign in with), and nothing it prints can show one, in any form.
         start_over(*environment_secrets(os.environ))
@@ -54,5 +54,7 @@ def cli() -> None:
 def main() -> None:
     """The entry point: a signal stops the run cleanly (exit 130 or 143), and a bug is
     one paragraph and a crash file (exit 4), never a traceback."""
+    from auditor.cli.crash import reporting_crashes
+
     with handling_signals(), reporting_crashes():
         cli(prog_name="auditor")

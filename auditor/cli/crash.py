@@ -22,6 +22,7 @@ from pathlib import Path
 import click
 
 from auditor import __version__
+from auditor.cli.app import EXIT_BUG as EXIT_BUG  # re-exported
 from auditor.documents.secrets import (
     CREDENTIAL_FILE_VARIABLES,
     CREDENTIAL_VARIABLES,
@@ -30,8 +31,6 @@ from auditor.documents.secrets import (
     register,
 )
 from auditor.documents.snapshot import timestamp, utc_now
-
-EXIT_BUG = 4
 
 
 @contextmanager

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from auditor.documents.errors import InputError
-from auditor.documents.load import parse_flag_value, quoted
 
 # 100 years back from any date the tool accepts (1900 at the earliest) is still a date;
 # the rules' window_days parameters have the same bound.
@@ -42,6 +41,8 @@ class _Assignment(_OverrideBase):
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> tuple[str, Any]:
+        from auditor.documents.load import quoted
+
         if isinstance(value, tuple):
             return value
         key, sep, text = str(value).partition("=")
@@ -74,6 +75,8 @@ class ParamOverride(_Assignment):
                                         "api_usage.limit_recommended.recommended=25000.")
 
     def read(self, text: str) -> Any:
+        from auditor.documents.load import parse_flag_value
+
         return parse_flag_value(text)
 
 

@@ -1,232 +1,16 @@
 """`auditor fleet`: many orgs and workspaces audited at once, with one roll-up.
 
-A face over the same pipeline as `auditor audit`: each target is audited into a folder of
-its own by the function the command line passes in, side by side up to --concurrency.
-A target that cannot be audited (bad credentials, a timeout, a bad settings file, even a
-bug) is recorded in its row with the reason and never stops the others. The exit code
-is the worst of the targets'. Credentials are named, never held, in the fleet file: each
-target maps the variables the auditor reads to environment variables of its own.
+The running of targets and the roll-up are in fleet_run.py, imported when it runs.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
-from auditor import TOOL_NAME, __version__
 from auditor.cli.app import HELP, cli
-from auditor.documents.config import DEFAULT_CONFIG, as_flag_defaults, load_config, resolve_paths
-from auditor.documents.display import one_line
-from auditor.documents.errors import InputError
-from auditor.documents.files import check_targets, replace_all
-from auditor.documents.load import load_document, validate_document
-from auditor.documents.snapshot import SOURCES, timestamp, utc_now
-
-# Worst first: a bug, bad input, a source not collected, failing findings, all well.
-EXIT_SEVERITY = (4, 2, 3, 1, 0)
-
-
-@dataclass(frozen=True)
-class Target:
-    name: str
-    options: dict[str, Any]  # the audit command's parameters for this target
-    env: dict[str, str] = field(repr=False)  # the collectors' environment, secrets included
-    unset: tuple[str, ...] = ()  # credential variables the fleet file names but nobody set
-
-
-@dataclass(frozen=True)
-class TargetOutcome:
-    name: str
-    exit_code: int
-    results: dict[str, Any] | None = None
-    reason: str | None = None
-
-
-AuditOne = Callable[[Target, Path], TargetOutcome]
-
-
-def load_fleet(path: Path, shared: Mapping[str, Any],
-               environ: Mapping[str, str] | None = None) -> tuple[list[Target], str | None]:
-    """The targets of a fleet file, each with its options and environment, and its `out`.
-
-    `shared` holds the options every target starts from (the command line and config);
-    a target's own `config` overrides them. A credential variable that is not set makes
-    that target fail when it runs, not the whole fleet now.
-    """
-    doc = load_document(path, "fleet file")
-    if not isinstance(doc.data, dict):
-        raise doc.error("expected a mapping with a `targets:` list (see `auditor schema "
-                        "fleet`).")
-    validate_document(doc, "fleet")
-    environ = os.environ if environ is None else environ
-    base = path.parent
-    names: set[str] = set()
-    targets = []
-    for index, spec in enumerate(doc.data["targets"]):
-        name = spec["name"]
-        if name in names:
-            raise doc.error(f"the target name '{name}' is used twice; names pick report "
-                            "folders, so they must differ.", ("targets", index, "name"))
-        names.add(name)
-        options = dict(shared)
-        options.update(as_flag_defaults(resolve_paths(spec.get("config", {}), base)))
-        for key, option in (("settings", "settings_file"), ("snapshot", "snapshot_file")):
-            if key in spec:
-                options[option] = str(base / spec[key])
-        for key in ("sf_target_org", "no_salesforce", "no_intercom"):
-            if key in spec:
-                options[key] = spec[key]
-        env = {k: v for k, v in environ.items()
-               if not k.startswith(("SF_", "INTERCOM_"))}
-        env.update({wanted: environ.get(source, "")
-                    for wanted, source in spec.get("credentials", {}).items()})
-        unset = tuple(sorted(source for source in spec.get("credentials", {}).values()
-                             if not environ.get(source)))
-        targets.append(Target(name, options, env, unset))
-    out = doc.data.get("out")
-    return targets, None if out is None else str(base / out)
-
-
-@dataclass
-class FleetProgress:
-    """Targets done and running, for the progress line; updated from worker threads."""
-
-    total: int
-    on_change: Callable[[FleetProgress], None] = lambda _: None
-    done: int = 0
-    running: set[str] = field(default_factory=set)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def started(self, name: str) -> None:
-        with self.lock:
-            self.running.add(name)
-            self.on_change(self)
-
-    def finished(self, name: str) -> None:
-        with self.lock:
-            self.running.discard(name)
-            self.done += 1
-            self.on_change(self)
-
-    def describe(self) -> str:
-        running = ", ".join(sorted(self.running)) or "none"
-        return f"fleet: {self.done} of {self.total} targets done; running: {running}"
-
-
-def run_fleet(targets: list[Target], audit_one: AuditOne, out_dir: Path, *,
-              concurrency: int, progress: FleetProgress) -> list[TargetOutcome]:
-    """Audit every target, at most `concurrency` at once, each into out_dir/NAME."""
-
-    def one(target: Target) -> TargetOutcome:
-        progress.started(target.name)
-        try:
-            unset = target.unset
-            if unset:
-                return TargetOutcome(target.name, 2, reason=(
-                    f"the credential variable{'s' if len(unset) > 1 else ''} "
-                    f"{', '.join(unset)} {'are' if len(unset) > 1 else 'is'} not set"))
-            return audit_one(target, out_dir / target.name)
-        except InputError as error:
-            return TargetOutcome(target.name, 2, reason=str(error))
-        except Exception as error:  # one target's bug must not stop the others
-            return TargetOutcome(target.name, 4, reason=(
-                f"the auditor hit a bug ({type(error).__name__}); run this target alone with "
-                "`auditor audit` to get the crash file"))
-        finally:
-            progress.finished(target.name)
-
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(targets)))) as pool:
-        return list(pool.map(one, targets))
-
-
-def worst_exit(codes: list[int]) -> int:
-    return min(codes, key=EXIT_SEVERITY.index, default=0)
-
-
-def rollup(outcomes: list[TargetOutcome], generated_at: datetime) -> dict[str, Any]:
-    """One row per target: how it stands, what changed, where its report is."""
-    rows = []
-    for outcome in outcomes:
-        row: dict[str, Any] = {"name": outcome.name, "exit_code": outcome.exit_code}
-        results = outcome.results
-        if results is None:
-            row.update(status="failed", reason=outcome.reason, report=None)
-        else:
-            since = results.get("since_baseline")
-            row.update(
-                status="audited",
-                summary=results["summary"],
-                score_change=since["score"]["change"] if since else None,
-                new=len(since["new"]) if since else None,
-                sources={s: results["collection"][s].get("status", "not collected")
-                         for s in SOURCES},
-                report=f"{outcome.name}/report.html",
-            )
-            if outcome.reason:
-                row["reason"] = outcome.reason
-        rows.append(row)
-    return {
-        "schema_version": 1,
-        "tool": {"name": TOOL_NAME, "version": __version__},
-        "generated_at": timestamp(generated_at),
-        "exit_code": worst_exit([o.exit_code for o in outcomes]),
-        "counts": {"audited": sum(1 for r in rows if r["status"] == "audited"),
-                   "failed": sum(1 for r in rows if r["status"] == "failed")},
-        "targets": rows,
-    }
-
-
-# --- the command ------------------------------------------------------------------------
-
-def _audit_target(target: Target, out_dir: Path) -> TargetOutcome:
-    """One target through the same steps as `auditor audit`, quietly."""
-    from auditor.cli.app import EXIT_PARTIAL
-    from auditor.cli.audit import (
-        REPORT_KEYS,
-        audit,
-        check_outputs,
-        collect_snapshot,
-        partial,
-        plan_from,
-        shown_path,
-    )
-    from auditor.cli.pipeline import audit_snapshot
-    from auditor.documents.settings import load_settings
-    from auditor.documents.snapshot import load_snapshot, with_settings
-
-    # click converts and checks the target's options exactly as it would typed flags.
-    ctx = audit.make_context("audit", [], default_map={**target.options, "out_dir": out_dir})
-    options = dict(ctx.params)
-    plan = plan_from({key: options[key] for key in REPORT_KEYS})
-    check_outputs(plan.report_files().values(), None)
-    settings_file = options["settings_file"]
-    settings_shown = shown_path(settings_file, options["show_paths"]) if settings_file else None
-    if options["snapshot_file"] is not None:
-        snapshot = load_snapshot(options["snapshot_file"])
-        if settings_file is not None:
-            snapshot = with_settings(snapshot, load_settings(settings_file), settings_shown or "")
-    else:
-        snapshot = collect_snapshot(
-            settings_file=settings_file, no_salesforce=options["no_salesforce"],
-            no_intercom=options["no_intercom"], sf_target_org=options["sf_target_org"],
-            window_days=options["window_days"], timeout=options["timeout"],
-            max_wait=options["max_wait"], quiet=True, env=target.env,
-            shown_settings_file=settings_shown, show_progress=False)
-    outcome = audit_snapshot(snapshot, None, plan, settings_path=settings_file)
-    if options["snapshot_file"] is None and partial(snapshot) and not options["allow_partial"]:
-        reasons = "; ".join(f"{s}: {snapshot[s]['reason']}" for s in SOURCES
-                            if snapshot[s]["status"] == "unavailable")
-        return TargetOutcome(target.name, EXIT_PARTIAL, outcome.results,
-                             reason=f"not collected: {reasons}")
-    return TargetOutcome(target.name, outcome.exit_code, outcome.results)
+from auditor.cli.options import DEFAULT_CONFIG
 
 
 @cli.command(context_settings=HELP)
@@ -247,6 +31,11 @@ def fleet(ctx: click.Context, /, fleet_file: Path, out_dir: Path | None,
     One target failing is recorded in its row with the reason and never stops the
     others. The exit code is the worst of the targets'.
     """
+    from auditor.cli.fleet_run import FleetProgress, audit_target, load_fleet, rollup, run_fleet
+    from auditor.documents.config import as_flag_defaults, load_config
+    from auditor.documents.display import one_line
+    from auditor.documents.files import check_targets, replace_all
+    from auditor.documents.snapshot import utc_now
     from auditor.report.render import render_rollup
 
     config_path = config_file or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
@@ -260,7 +49,7 @@ def fleet(ctx: click.Context, /, fleet_file: Path, out_dir: Path | None,
         click.echo(progress.describe(), err=True)
 
     progress = FleetProgress(len(targets), on_change=show)
-    outcomes = run_fleet(targets, _audit_target, out, concurrency=concurrency,
+    outcomes = run_fleet(targets, audit_target, out, concurrency=concurrency,
                          progress=progress)
     summary = rollup(outcomes, utc_now())
     replace_all({path: render_rollup(summary, fmt) for fmt, path in index.items()})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,12 +16,11 @@ from auditor.cli.options import (
     rule_options,
     suggestion,
 )
-from auditor.documents.bundle import bundled_schema
 from auditor.documents.errors import InputError
-from auditor.documents.files import write_atomically
-from auditor.documents.load import SCHEMA_NAMES, load_document
-from auditor.documents.settings import load_settings
-from auditor.engine.catalogue import Rule, load_rules
+from auditor.documents.vocabulary import SCHEMA_NAMES
+
+if TYPE_CHECKING:
+    from auditor.engine.catalogue import Rule
 
 
 @cli.command(context_settings=HELP)
@@ -111,8 +110,10 @@ def capture(output: Path, source: Path | None) -> None:
     from datetime import date
 
     from auditor.cli.capture import dump_settings, interview
+    from auditor.documents.files import write_atomically
     from auditor.documents.load import parse_document
-    from auditor.documents.settings import check_settings
+    from auditor.documents.settings import check_settings, load_settings
+    from auditor.engine.catalogue import load_rules
 
     if source is not None:
         settings = load_settings(source)
@@ -136,6 +137,8 @@ def capture(output: Path, source: Path | None) -> None:
 @click.argument("name", type=click.Choice(SCHEMA_NAMES))
 def schema(name: str) -> None:
     """Print the JSON Schema of a file the auditor reads or writes."""
+    from auditor.documents.bundle import bundled_schema
+
     click.echo(json.dumps(bundled_schema(name), indent=2))
 
 
@@ -157,7 +160,7 @@ def diff(old: Path, new: Path, fmt: str, rules_dirs: tuple[Path, ...],
         raise InputError(f"{old} is a {kinds[0]} and {new} a {kinds[1]}; compare two "
                          "snapshots or two report.json files.")
     if kinds[0] == "report.json":
-        from auditor.cli.audit import load_report
+        from auditor.cli.steps import load_report
 
         result = compare_results(load_report(old), load_report(new))
     else:
@@ -168,6 +171,8 @@ def diff(old: Path, new: Path, fmt: str, rules_dirs: tuple[Path, ...],
 
 
 def _comparable_kind(path: Path) -> str:
+    from auditor.documents.load import load_document
+
     doc = load_document(path, "snapshot or report.json", 256 * 1024**2)
     data = doc.data if isinstance(doc.data, dict) else {}
     if "snapshot_version" in data:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,12 +21,14 @@ from auditor.cli.flags import (
     ParamOverride,
     SeverityOverride,
 )
-from auditor.documents.config import DEFAULT_CONFIG, as_flag_defaults, load_config
 from auditor.documents.errors import InputError
-from auditor.engine.catalogue import SEVERITIES, Rule, load_rules, resolve_params
-from auditor.engine.waivers import MAX_WAIVER_DAYS
-from auditor.report.render import FORMATS
-from auditor.report.results import PROFILES
+from auditor.documents.vocabulary import FORMATS, MAX_WAIVER_DAYS, PROFILES, SEVERITIES
+
+if TYPE_CHECKING:
+    from auditor.engine.catalogue import Rule
+
+# The file a scheduled job keeps its options in (auditor/documents/config.py reads it).
+DEFAULT_CONFIG = Path("auditor.yaml")
 
 FAIL_ON_CHOICES = (*SEVERITIES[:-1], "never")
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -39,6 +41,8 @@ def _apply(command: Callable[..., Any], options: list[Decorator]) -> Callable[..
 
 
 def _use_config(ctx: click.Context, _: click.Parameter, value: Path | None) -> Path | None:
+    from auditor.documents.config import as_flag_defaults, load_config
+
     path = value if value is not None else (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
     if path is None:
         return None
@@ -75,6 +79,8 @@ def rule_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def load_catalogue(rules_dirs: tuple[Path, ...], params: tuple[tuple[str, Any], ...],
                    severities: tuple[tuple[str, str], ...] = ()
                    ) -> tuple[list[Rule], dict[str, dict[str, Any]]]:
+    from auditor.engine.catalogue import load_rules, resolve_params
+
     rules = load_rules(rules_dirs)
     by_id = {rule.id: rule for rule in rules}
     for rule_id, level in severities:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from auditor.documents.errors import InputError, printable
 from auditor.documents.privacy import mask_emails
 from auditor.documents.timestamps import parse_date, parse_timestamp
+from auditor.documents.vocabulary import SCHEMA_NAMES as SCHEMA_NAMES  # re-exported
 from auditor.documents.yaml_errors import syntax_problem
 
 if TYPE_CHECKING:  # jsonschema and yaml are imported where needed: they are slow to import
@@ -544,7 +545,6 @@ def load_document(path: Path, what: str, max_bytes: int = MAX_DOCUMENT_BYTES) ->
 
 # --- schemas -------------------------------------------------------------------------
 
-SCHEMA_NAMES = ("settings", "snapshot", "rule", "report", "waivers", "config", "fleet")
 
 
 @cache

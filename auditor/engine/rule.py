@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
+from auditor.documents.vocabulary import SEVERITIES as SEVERITIES  # re-exported
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from auditor.documents.load import load_document, validate_document
+from auditor.documents.vocabulary import MAX_WAIVER_DAYS as MAX_WAIVER_DAYS  # re-exported
 from auditor.engine.evaluate import Finding
-
-MAX_WAIVER_DAYS = 365
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,8 @@ from auditor.report.values import VALUE_FILTERS, VALUE_TESTS
 if TYPE_CHECKING:  # jinja2 is imported when a report is rendered: it is slow to import
     from jinja2 import Environment
 
-FORMATS = {"html": "report.html", "md": "report.md", "json": "report.json",
-           "sarif": "report.sarif", "junit": "report.junit.xml"}
-# Written when no --format is given: the human reports and the stable machine one.
-DEFAULT_FORMATS = ("html", "md", "json")
+from auditor.documents.vocabulary import DEFAULT_FORMATS as DEFAULT_FORMATS  # re-exported
+from auditor.documents.vocabulary import FORMATS as FORMATS  # re-exported
 
 STATUS_LABELS = {
     "pass": "Pass",
@@ -126,7 +124,7 @@ def _json_text(model: dict[str, Any]) -> str:
 
 
 def render_rollup(rollup: dict[str, Any], fmt: str) -> str:
-    """The fleet roll-up (see auditor/cli/fleet.py) as index.html, index.md or index.json."""
+    """The fleet roll-up (see auditor/cli/fleet_run.py) as index.html, index.md or index.json."""
     if fmt == "json":
         return _json_text(rollup)
     context: dict[str, Any] = {"results": rollup}

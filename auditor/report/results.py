@@ -12,6 +12,7 @@ from typing import Any
 
 from auditor import TOOL_NAME, __version__
 from auditor.documents.snapshot import SOURCES, evidence_items, is_unavailable, timestamp
+from auditor.documents.vocabulary import PROFILES as PROFILES  # re-exported
 from auditor.engine.catalogue import SEVERITIES, Rule
 from auditor.engine.evaluate import STATUSES, Finding
 from auditor.engine.sections import SECTIONS
@@ -23,7 +24,6 @@ RESULTS_SCHEMA_VERSION = 1
 SEVERITY_WEIGHTS = {"critical": 10, "high": 5, "medium": 3, "low": 1, "info": 0}
 SCORED_STATUSES = ("pass", "fail", "unknown")
 
-PROFILES = ("audit", "onboarding")
 
 
 def _score(findings: list[Finding]) -> int | None:
