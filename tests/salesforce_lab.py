@@ -16,8 +16,8 @@ from typing import Any, overload
 from auditor.collect import UserKeys
 from auditor.collect.salesforce.api import RetryPolicy
 from auditor.collect.salesforce.collector import SalesforceOptions, collect_salesforce
-from auditor.documents.load import validator_for
 from auditor.documents.snapshot import new_snapshot, skipped
+from auditor.documents.validation import validator_for
 from tests.emulators.salesforce import Emulator, Exchange, Scenario
 
 INTEGRATION_USER = "005000000000002AAA"

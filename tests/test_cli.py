@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from auditor.cli.commands import cli
-from auditor.documents.load import validator_for
+from auditor.documents.validation import validator_for
 from auditor.engine.catalogue import load_rules
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
 from auditor.documents.errors import InputError
-from auditor.documents.load import load_schema
 from auditor.documents.snapshot import SECTION_METADATA, SOURCES
 from auditor.documents.timestamps import EARLIEST_YEAR, LATEST_YEAR
+from auditor.documents.validation import load_schema
 from auditor.engine.consistency import find_problems
 from auditor.engine.evaluate import STATUSES
 from tests.snapshots import EXAMPLE_NAMES, example, rules, run_all, validated

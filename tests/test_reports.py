@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from auditor.documents.load import Document, validator_for
+from auditor.documents.load import Document
 from auditor.documents.snapshot import check_snapshot, load_snapshot
+from auditor.documents.validation import validator_for
 from auditor.engine.sections import SECTIONS
 from auditor.report.filters import md
 from auditor.report.render import FORMATS, _is_html, render, render_summary_table

@@ -137,8 +137,11 @@ def test_no_limit_header_reads_limits_beside_round_two(lab: SalesforceLab) -> No
     assert "GET /services/data/v62.0/limits/" in lab.emulator.rest_requests
     assert section["requests"] == 5
     assert critical_path(lab.emulator.exchanges) == 2
-    assert section["api_allowance"] == {"daily_max": 100_000, "daily_remaining": 98_762,
-                                        "limit_info": None}
+    allowance = section["api_allowance"]
+    assert (allowance["daily_max"], allowance["limit_info"]) == (100_000, None)
+    # /limits goes out beside round two, so it counts the first round's three requests
+    # and, depending on which lands first, round two's and its own.
+    assert 100_000 - 1_234 - 5 <= allowance["daily_remaining"] <= 100_000 - 1_234 - 3
 
 
 def test_signing_in_that_names_the_user_saves_userinfo(lab: SalesforceLab) -> None:

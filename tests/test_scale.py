@@ -20,10 +20,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.documents import load
+from auditor.documents import load, validation
 from auditor.documents.errors import InputError
-from auditor.documents.load import MAX_YAML_CHARS, SHOWN_CHARS, parse_document, validator_for
+from auditor.documents.load import MAX_YAML_CHARS, parse_document
 from auditor.documents.snapshot import DUPLICATE_EMAILS_COUNTED, load_snapshot
+from auditor.documents.validation import SHOWN_CHARS, validator_for
 from auditor.engine.checks.base import NAMED_IN_MESSAGE
 from auditor.report import render as render_module
 from auditor.report.filters import ROWS_SHOWN
@@ -223,8 +224,8 @@ def test_compiled_item_checks_agree_with_jsonschema(
     snapshot["salesforce"]["intercom_tokens"] = tokens
     snapshot["intercom"]["app_events"]["events"] = events
     plain = jsonschema.Draft202012Validator(
-        load.load_schema("snapshot"), registry=load._registry(),
-        format_checker=load._format_checker())
+        validation.load_schema("snapshot"), registry=validation._registry(),
+        format_checker=validation._format_checker())
     assert _errors(validator_for("snapshot"), snapshot) == _errors(plain, snapshot)
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import click
 import yaml
 
-from auditor.documents.load import load_schema
+from auditor.documents.validation import load_schema
 from auditor.engine.catalogue import Rule
 from auditor.engine.sections import SECTION_BY_KEY
 

@@ -22,8 +22,9 @@ from typing import Any
 from auditor import TOOL_NAME, __version__
 from auditor.documents.config import as_flag_defaults, resolve_paths
 from auditor.documents.errors import InputError
-from auditor.documents.load import load_document, validate_document
+from auditor.documents.load import load_document
 from auditor.documents.snapshot import SOURCES, timestamp
+from auditor.documents.validation import validate_document
 
 # Worst first: a bug, bad input, a source not collected, failing findings, all well.
 EXIT_SEVERITY = (4, 2, 3, 1, 0)

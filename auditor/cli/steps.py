@@ -20,10 +20,11 @@ from auditor.cli.pipeline import AuditOutcome, AuditPlan, read_waivers
 from auditor.documents.display import one_line
 from auditor.documents.errors import InputError
 from auditor.documents.files import beside, check_targets, write_atomically
-from auditor.documents.load import load_document, validate_document
+from auditor.documents.load import load_document
 from auditor.documents.secrets import redact_data
 from auditor.documents.settings import load_settings
 from auditor.documents.snapshot import SOURCES, dump_snapshot, utc_now
+from auditor.documents.validation import validate_document
 from auditor.report.render import render_summary_table
 
 

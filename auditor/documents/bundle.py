@@ -13,7 +13,7 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.documents.load import load_schema
+from auditor.documents.validation import load_schema
 
 _SUFFIX = ".schema.json"
 

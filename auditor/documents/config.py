@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from auditor.documents.load import load_document, validate_document
+from auditor.documents.load import load_document
+from auditor.documents.validation import validate_document
 
 DEFAULT_CONFIG = Path("auditor.yaml")
 _PATH_KEYS = ("settings", "snapshot", "waivers", "out", "baseline")

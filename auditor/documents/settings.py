@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from auditor.documents.load import Document, load_document, validate_document
+from auditor.documents.load import Document, load_document
+from auditor.documents.validation import validate_document
 
 SETTINGS_VERSION = 1
 

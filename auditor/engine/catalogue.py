@@ -19,9 +19,8 @@ from auditor.documents.load import (
     plain_data_problem,
     quoted,
     read_text_file,
-    shown,
-    validate_document,
 )
+from auditor.documents.validation import shown, validate_document
 from auditor.engine.checks import CHECKS
 from auditor.engine.messages import template_problem
 from auditor.engine.rule import SEVERITIES, Read, Rule, with_params

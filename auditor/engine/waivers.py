@@ -15,7 +15,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from auditor.documents.load import load_document, validate_document
+from auditor.documents.load import load_document
+from auditor.documents.validation import validate_document
 from auditor.documents.vocabulary import MAX_WAIVER_DAYS as MAX_WAIVER_DAYS  # re-exported
 from auditor.engine.evaluate import Finding
 
