@@ -17,7 +17,8 @@ from click.testing import CliRunner, Result
 
 from auditor.cli.commands import cli
 from auditor.documents.errors import InputError
-from auditor.documents.load import MAX_TEXT, parse_document
+from auditor.documents.load import parse_document
+from auditor.documents.plain_data import MAX_TEXT
 from auditor.documents.timestamps import parse_date, parse_timestamp
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

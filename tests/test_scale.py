@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from auditor.documents import load, validation
 from auditor.documents.errors import InputError
-from auditor.documents.load import MAX_YAML_CHARS, parse_document
+from auditor.documents.load import parse_document
+from auditor.documents.plain_data import MAX_YAML_CHARS
 from auditor.documents.snapshot import DUPLICATE_EMAILS_COUNTED, load_snapshot
 from auditor.documents.validation import SHOWN_CHARS, validator_for
 from auditor.engine.checks.base import NAMED_IN_MESSAGE

@@ -13,7 +13,6 @@ numbers, text of bounded length without control characters or lone surrogates.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import stat
@@ -24,13 +23,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditor.documents.errors import InputError, printable
+from auditor.documents.plain_data import (
+    INTEGER_DIGITS,
+    MAX_DOCUMENT_BYTES,
+    MAX_NODES,
+    MAX_YAML_CHARS,
+    TOO_DEEP,
+    JsonPath,
+    Oversized,
+    cut,
+    plain_data_problem,
+)
 from auditor.documents.vocabulary import SCHEMA_NAMES as SCHEMA_NAMES  # re-exported
 from auditor.documents.yaml_errors import syntax_problem
 
 if TYPE_CHECKING:  # jsonschema and yaml are imported where needed: they are slow to import
     import yaml
 
-JsonPath = tuple[str | int, ...]
 
 
 def quoted(text: str) -> str:
@@ -69,22 +78,6 @@ def _plain_loader(fast: bool = True) -> type[yaml.SafeLoader]:
     return type("PlainLoader", (base,), {"yaml_implicit_resolvers": resolvers})
 
 
-# Bounds on what a document may hold. No settings, snapshot or rule document comes close;
-# beyond them input is garbage or hostile, and would only fail somewhere less helpful
-# (Python's recursion limit, its 4,300-digit limit on integers, memory, patience).
-MAX_DOCUMENT_BYTES = 1024**2  # a settings or rule file, and any other small file alike
-MAX_YAML_CHARS = 4 * 1024**2  # PyYAML reads well under a megabyte a second
-MAX_DEPTH = 64
-MAX_NODES = 200_000
-MAX_TEXT = 65_536  # characters in one value or key
-# The whole numbers every JSON reader holds exactly (RFC 8259, section 6).
-MAX_INTEGER = 2**53 - 1
-_INTEGER_DIGITS = 40  # longer YAML or JSON integer text is beyond MAX_INTEGER (or padding)
-_INTEGERS = f"from -{MAX_INTEGER} to {MAX_INTEGER} (2^53 - 1)"
-_TOO_DEEP = (f"this is not a settings, snapshot or rule document: its lists and mappings are "
-             f"nested more than {MAX_DEPTH} levels deep")
-
-
 def _mib(size: int) -> str:
     return f"{size / 1024**2:g} MiB"
 
@@ -110,8 +103,8 @@ class Document:
             node = _compose(self.text) if len(self.text) <= MAX_YAML_CHARS else None
             if node is not None:
                 _record_lines(node, (), self._lines)
-        for cut in range(len(path), -1, -1):
-            line = self._lines.get(tuple(path[:cut]))
+        for depth in range(len(path), -1, -1):
+            line = self._lines.get(tuple(path[:depth]))
             if line is not None:
                 return line
         return None
@@ -292,8 +285,8 @@ def _scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode, file: str) -> Any:
             type(node), node.value, (True, False))
     # Implicit tags beyond plain data (the merge key <<, the value key =) are refused too.
     _require_tag(node, untagged if untagged in _PLAIN_SCALARS else _STR, file, also=_STR)
-    if node.tag == _INT and len(node.value) > _INTEGER_DIGITS:
-        return _Oversized(node.value)  # int() would refuse it with a traceback
+    if node.tag == _INT and len(node.value) > INTEGER_DIGITS:
+        return Oversized(node.value)  # int() would refuse it with a traceback
     return loader.construct_object(node)
 
 
@@ -309,22 +302,8 @@ def _require_tag(node: yaml.Node, expected: str, file: str, also: str = "") -> N
         file=file, line=node.start_mark.line + 1)
 
 
-def cut(text: str, most: int = 60) -> str:
-    return text if len(text) <= most else text[: most - 3] + "..."
-
-
-class _Oversized:
-    """Integer text too long to convert; kept so the problem is reported with its path."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return cut(self.text, 20)
-
-
-def _json_integer(text: str) -> int | _Oversized:
-    return _Oversized(text) if len(text) > _INTEGER_DIGITS else int(text)
+def _json_integer(text: str) -> int | Oversized:
+    return Oversized(text) if len(text) > INTEGER_DIGITS else int(text)
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -351,7 +330,7 @@ def _json_data(text: str, file: str) -> Any:
     except ValueError as exc:
         raise InputError(f"{exc}.", file=file) from None
     except RecursionError:
-        raise InputError(f"{_TOO_DEEP}.", file=file) from None
+        raise InputError(f"{TOO_DEEP}.", file=file) from None
 
 
 def parse_document(text: str, file: str) -> Document:
@@ -366,7 +345,7 @@ def parse_document(text: str, file: str) -> Document:
         try:
             data = _yaml_data(text, file)
         except RecursionError:
-            raise InputError(f"{_TOO_DEEP}, or an alias refers to itself.", file=file) from None
+            raise InputError(f"{TOO_DEEP}, or an alias refers to itself.", file=file) from None
     doc = Document(data=data, file=file, text=text)
     found = plain_data_problem(data)
     if found is not None:
@@ -382,108 +361,6 @@ def parse_flag_value(text: str) -> Any:
         return _yaml_data(text, "")
     except _YamlSyntaxError:
         return text
-
-
-def plain_data_problem(data: Any) -> tuple[JsonPath, str] | None:
-    """Where the data first holds something other than plain data of a sane size, and what.
-
-    Walked without recursion, so that too deep a document is reported, not a crash; too
-    deep is reported at the root ($), where no line needs to be looked up.
-    """
-    if not _may_hold_a_problem(data):
-        return None
-    stack: list[tuple[Any, JsonPath]] = [(data, ())]
-    while stack:
-        value, path = stack.pop()
-        if len(path) > MAX_DEPTH:
-            return (), f"{_TOO_DEEP}."
-        if isinstance(value, dict):
-            children = []
-            for key, item in value.items():
-                problem = _text_problem(key, "key")
-                if problem:
-                    return (path if len(key) > MAX_TEXT else (*path, key)), problem
-                children.append((item, (*path, key)))
-            stack.extend(reversed(children))
-        elif isinstance(value, list):
-            stack.extend(reversed([(item, (*path, index)) for index, item in enumerate(value)]))
-        else:
-            problem = _scalar_problem(value)
-            if problem:
-                return path, problem
-    return None
-
-
-def _may_hold_a_problem(data: Any) -> bool:
-    """False when the data surely holds plain data of sane size only; True when the walk
-    that names a problem and its path must look (a few times faster than that walk, which
-    builds a path for every value: 200,000 teammates are 1.4 million values)."""
-    level, depth, texts = [data], 0, []
-    while level:
-        if depth > MAX_DEPTH:
-            return True
-        below: list[Any] = []
-        for value in level:
-            kind = type(value)
-            if kind is dict:
-                texts.extend(value)
-                below.extend(value.values())
-            elif kind is list:
-                below.extend(value)
-            elif kind is str:
-                texts.append(value)
-            elif kind is int:
-                if abs(value) > MAX_INTEGER:
-                    return True
-            elif kind is float:
-                if not math.isfinite(value):
-                    return True
-            elif not (value is None or kind is bool):
-                return True
-        level, depth = below, depth + 1
-    # One search over all the text: a bad character cannot span two values.
-    return (max(map(len, texts), default=0) > MAX_TEXT
-            or _NOT_TEXT.search("".join(texts)) is not None)
-
-
-# Tab and line breaks are text; other control characters could drive a terminal or hide
-# text, and a lone surrogate is half a UTF-16 pair that cannot even be written as UTF-8.
-_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-def _text_problem(text: str, what: str) -> str | None:
-    if len(text) > MAX_TEXT:
-        return (f"this {what} is {len(text):,} characters long, over the limit of "
-                f"{MAX_TEXT:,} characters for one {what}.")
-    bad = _NOT_TEXT.search(text)
-    if bad is None:
-        return None
-    char = bad.group()
-    where = f"U+{ord(char):04X} at character {bad.start() + 1}"
-    if "\ud800" <= char <= "\udfff":
-        return (f"this {what} holds a lone surrogate ({where}): half of a UTF-16 pair, not a "
-                "character. Write the character in full, or remove it.")
-    return (f"this {what} holds the control character {where}; only tab and line breaks "
-            "are allowed. Remove it.")
-
-
-def _scalar_problem(value: Any) -> str | None:
-    if isinstance(value, str):
-        return _text_problem(value, "text")
-    if isinstance(value, _Oversized):
-        return (f"a whole number written with {len(value.text):,} characters is beyond the "
-                f"whole numbers this tool reads, {_INTEGERS}.")
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        if abs(value) > MAX_INTEGER:
-            return f"{value} is beyond the whole numbers this tool reads, {_INTEGERS}."
-        return None
-    if isinstance(value, float):
-        return None if math.isfinite(value) else (
-            f"{value} is not a number this tool reads: numbers must be finite, not NaN or "
-            "infinity.")
-    return f"a value of type {type(value).__name__} is not plain data."
 
 
 def read_text_file(path: Path, what: str, max_bytes: int) -> str:

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from auditor import TOOL_NAME, __version__
-from auditor.documents.load import Document, format_path, load_document, plain_data_problem
+from auditor.documents.load import Document, format_path, load_document
+from auditor.documents.plain_data import plain_data_problem
 from auditor.documents.timestamps import parse_timestamp as parse_timestamp  # re-exported, RFC 3339
 from auditor.documents.validation import load_schema, part_validator, validate_document
 

@@ -14,7 +14,8 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from auditor.documents.errors import InputError
-from auditor.documents.load import Document, JsonPath, cut, quoted
+from auditor.documents.load import Document, quoted
+from auditor.documents.plain_data import JsonPath, cut
 from auditor.documents.privacy import mask_emails
 from auditor.documents.timestamps import parse_date, parse_timestamp
 from auditor.documents.vocabulary import SCHEMA_NAMES

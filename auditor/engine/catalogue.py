@@ -11,15 +11,13 @@ from typing import Any
 from auditor.documents.addresses import https_url
 from auditor.documents.errors import InputError
 from auditor.documents.load import (
-    MAX_DOCUMENT_BYTES,
     Document,
-    JsonPath,
     format_path,
     parse_document,
-    plain_data_problem,
     quoted,
     read_text_file,
 )
+from auditor.documents.plain_data import MAX_DOCUMENT_BYTES, JsonPath, plain_data_problem
 from auditor.documents.validation import shown, validate_document
 from auditor.engine.checks import CHECKS
 from auditor.engine.messages import template_problem
