@@ -20,7 +20,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.documents import load, validation
+from auditor.documents import validation, yaml_reading
 from auditor.documents.errors import InputError
 from auditor.documents.load import parse_document
 from auditor.documents.plain_data import MAX_YAML_CHARS
@@ -49,8 +49,8 @@ def test_the_command_line_imports_no_heavy_library_until_a_command_needs_it() ->
 
 @pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml")
 def test_yaml_is_read_by_the_c_parser_when_it_is_installed() -> None:
-    assert issubclass(load._plain_loader(), yaml.CSafeLoader)
-    assert not issubclass(load._plain_loader(fast=False), yaml.CSafeLoader)
+    assert issubclass(yaml_reading.plain_loader(), yaml.CSafeLoader)
+    assert not issubclass(yaml_reading.plain_loader(fast=False), yaml.CSafeLoader)
 
 
 HOSTILE_YAML = [
@@ -80,8 +80,8 @@ def _outcome(text: str) -> str:
 def test_the_c_parser_keeps_every_refusal_and_its_words(
         text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with_c_parser = _outcome(text)
-    python_loader = load._plain_loader(fast=False)
-    monkeypatch.setattr(load, "_plain_loader", lambda fast=True: python_loader)
+    python_loader = yaml_reading.plain_loader(fast=False)
+    monkeypatch.setattr(yaml_reading, "plain_loader", lambda fast=True: python_loader)
     assert with_c_parser == _outcome(text)
 
 

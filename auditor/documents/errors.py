@@ -42,3 +42,9 @@ def printable(name: str) -> str:
     """Text (a file name, a key) as given, or escaped where it holds a line break, a control
     character or an undecodable byte, so that a message stays one printable paragraph."""
     return name if name.isprintable() else json.dumps(name)[1:-1]
+
+
+def quoted(text: str) -> str:
+    """'text' for a message, with line breaks and other control characters escaped,
+    so a key or value from the user cannot break the message's single paragraph."""
+    return f"'{printable(text)}'"
