@@ -27,12 +27,17 @@ def _no_integration_user(check: CheckInput) -> Outcome | None:
                    "OAuth tokens (see connection.integration_user).")
 
 
+def _counts(check: CheckInput, rule_id: str) -> tuple[dict[str, Any], int, Outcome | None]:
+    """The integration activity, the rule's window, and why it cannot be judged, if so."""
+    activity: dict[str, Any] = check.values["activity"]
+    days: int = check.params["window_days"]
+    blocked = _no_integration_user(check) or _window_mismatch(activity, rule_id, days)
+    return activity, days, blocked
+
+
 @named_check
 def activities_flowing(check: CheckInput) -> Outcome:
-    activity = check.values["activity"]
-    days: int = check.params["window_days"]
-    blocked = _no_integration_user(check) or _window_mismatch(
-        activity, "cases.activities_flowing", days)
+    activity, days, blocked = _counts(check, "cases.activities_flowing")
     if blocked:
         return blocked
     tasks = activity["tasks_created"]
@@ -48,11 +53,8 @@ def activities_flowing(check: CheckInput) -> Outcome:
 
 @named_check
 def no_recent_account_writes(check: CheckInput) -> Outcome:
-    activity = check.values["activity"]
     attested_enabled = check.values.get("account_sync_enabled")
-    days: int = check.params["window_days"]
-    blocked = _no_integration_user(check) or _window_mismatch(
-        activity, "account_sync.no_account_writes", days)
+    activity, days, blocked = _counts(check, "account_sync.no_account_writes")
     if blocked:
         return blocked
     accounts = activity["accounts_created"]
