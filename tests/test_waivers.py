@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from auditor.documents.errors import InputError
+from auditor.engine.evaluate import Finding
 from auditor.engine.waivers import Waiver, apply_waivers, load_waivers
 from tests.snapshots import example, run_all
 
@@ -63,14 +65,21 @@ def _findings() -> dict[str, str]:
     return {f.rule.id: f.status for f in run_all(example("misconfigured"))}
 
 
-def test_a_live_waiver_turns_a_failure_into_waived_and_keeps_the_real_status() -> None:
+def _waive_first_failure(expires: date) -> tuple[Finding, Finding, dict[str, Any],
+                                                  list[Finding]]:
+    """The misconfigured example's first failing finding, before and after a waiver of it
+    that expires on `expires`; what became of the waiver; and every finding after."""
     findings = run_all(example("misconfigured"))
     failing = next(f for f in findings if f.status == "fail")
-    waiver = Waiver(failing.rule.id, "Accepted for Q1", "cfo@acme.example", date(2027, 1, 31))
+    waiver = Waiver(failing.rule.id, "Accepted for now", "cfo@acme.example", expires)
     waived, report = apply_waivers(findings, [waiver], TODAY)
-    after = {f.rule.id: f for f in waived}[failing.rule.id]
+    return failing, {f.rule.id: f for f in waived}[failing.rule.id], report, waived
+
+
+def test_a_live_waiver_turns_a_failure_into_waived_and_keeps_the_real_status() -> None:
+    failing, after, report, waived = _waive_first_failure(date(2027, 1, 31))
     assert after.status == "waived"
-    assert after.waiver == {"rule": failing.rule.id, "reason": "Accepted for Q1",
+    assert after.waiver == {"rule": failing.rule.id, "reason": "Accepted for now",
                             "approved_by": "cfo@acme.example", "expires": "2027-01-31",
                             "original_status": "fail"}
     assert after.message == failing.message
@@ -80,11 +89,7 @@ def test_a_live_waiver_turns_a_failure_into_waived_and_keeps_the_real_status() -
 
 
 def test_an_expired_waiver_no_longer_applies_and_says_since_when() -> None:
-    findings = run_all(example("misconfigured"))
-    failing = next(f for f in findings if f.status == "fail")
-    waiver = Waiver(failing.rule.id, "Accepted for Q3", "cfo@acme.example", date(2026, 9, 30))
-    waived, report = apply_waivers(findings, [waiver], TODAY)
-    after = {f.rule.id: f for f in waived}[failing.rule.id]
+    failing, after, report, _ = _waive_first_failure(date(2026, 9, 30))
     assert after.status == "fail"
     assert after.message.endswith("A waiver of this finding (approved by cfo@acme.example) "
                                   "expired on 2026-09-30, so it counts again.")

@@ -14,9 +14,8 @@ from auditor.cli.options import (
     config_option,
     load_catalogue,
     rule_options,
-    suggestion,
 )
-from auditor.documents.errors import InputError
+from auditor.documents.errors import InputError, did_you_mean
 from auditor.documents.vocabulary import SCHEMA_NAMES
 
 if TYPE_CHECKING:
@@ -75,7 +74,7 @@ def rules_command(rule_id: str | None, rules_dirs: tuple[Path, ...],
         return
     by_id = {r.id: r for r in rules}
     if rule_id not in by_id:
-        raise InputError(f"there is no rule '{rule_id}'.{suggestion(rule_id, by_id)} "
+        raise InputError(f"there is no rule '{rule_id}'.{did_you_mean(rule_id, by_id)} "
                          "`auditor rules` lists them all.")
     click.echo(_describe_rule(by_id[rule_id], resolved[rule_id]))
 

@@ -7,7 +7,6 @@ always wins over the file.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,7 @@ from auditor.cli.flags import (
     ParamOverride,
     SeverityOverride,
 )
-from auditor.documents.errors import InputError
+from auditor.documents.errors import InputError, did_you_mean
 from auditor.documents.vocabulary import FORMATS, MAX_WAIVER_DAYS, PROFILES, SEVERITIES
 
 if TYPE_CHECKING:
@@ -86,16 +85,10 @@ def load_catalogue(rules_dirs: tuple[Path, ...], params: tuple[tuple[str, Any], 
     for rule_id, level in severities:
         if rule_id not in by_id:
             raise InputError(f"--severity {rule_id}={level}: there is no rule '{rule_id}' "
-                             f"(see `auditor rules`).{suggestion(rule_id, by_id)}")
+                             f"(see `auditor rules`).{did_you_mean(rule_id, by_id)}")
         by_id[rule_id] = by_id[rule_id].with_severity(level)
     rules = [by_id[rule.id] for rule in rules]
     return rules, resolve_params(rules, dict(params))
-
-
-def suggestion(name: str, known: Any) -> str:
-    """` Did you mean 'x'?` for a name close to one of `known`, else nothing."""
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    return f" Did you mean '{close[0]}'?" if close else ""
 
 
 def report_options(command: Callable[..., Any]) -> Callable[..., Any]:

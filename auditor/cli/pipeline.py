@@ -8,7 +8,6 @@ against a baseline, redact, and write the report set whole.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -125,4 +124,4 @@ def judge(results: dict[str, Any], plan: AuditPlan) -> tuple[int, str]:
 
 
 def read_waivers(path: Path, rules: list[Rule], max_days: int) -> tuple[Waiver, ...]:
-    return tuple(load_waivers(path, [r.id for r in rules], date.today(), max_days))
+    return tuple(load_waivers(path, [r.id for r in rules], utc_now().date(), max_days))

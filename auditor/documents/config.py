@@ -13,7 +13,6 @@ from typing import Any
 from auditor.documents.load import load_document
 from auditor.documents.validation import validate_document
 
-DEFAULT_CONFIG = Path("auditor.yaml")
 _PATH_KEYS = ("settings", "snapshot", "waivers", "out", "baseline")
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import json
+from collections.abc import Iterable
 
 
 class InputError(Exception):
@@ -48,3 +50,9 @@ def quoted(text: str) -> str:
     """'text' for a message, with line breaks and other control characters escaped,
     so a key or value from the user cannot break the message's single paragraph."""
     return f"'{printable(text)}'"
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """` Did you mean 'x'?` for a name close to one of `known`, else nothing."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" Did you mean '{close[0]}'?" if close else ""

@@ -6,14 +6,13 @@ values shown are cut short and customer emails masked.
 
 from __future__ import annotations
 
-import difflib
 import json
 from functools import cache
 from importlib import resources
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from auditor.documents.errors import InputError
+from auditor.documents.errors import InputError, did_you_mean
 from auditor.documents.load import Document, quoted
 from auditor.documents.plain_data import JsonPath, cut
 from auditor.documents.privacy import mask_emails
@@ -232,9 +231,7 @@ def _unknown_keys(error: ValidationError) -> list[str]:
 
 
 def _unknown_key(key: str, known: list[str]) -> str:
-
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    hint = f" Did you mean '{close[0]}'?" if close else ""
+    hint = did_you_mean(key, known)
     return f"unknown key {quoted(key)}.{hint} Expected one of: {', '.join(known)}."
 
 

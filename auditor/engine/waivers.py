@@ -8,13 +8,13 @@ waiver that accepted nothing this run is reported as unused, so stale ones surfa
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from auditor.documents.errors import did_you_mean
 from auditor.documents.load import load_document
 from auditor.documents.validation import validate_document
 from auditor.documents.vocabulary import MAX_WAIVER_DAYS as MAX_WAIVER_DAYS  # re-exported
@@ -48,8 +48,7 @@ def load_waivers(path: Path, rule_ids: Iterable[str], today: date,
     for index, entry in enumerate(doc.data["waivers"]):
         rule = entry["rule"]
         if rule not in known:
-            close = difflib.get_close_matches(rule, known, n=1, cutoff=0.6)
-            hint = f" Did you mean '{close[0]}'?" if close else " `auditor rules` lists them."
+            hint = did_you_mean(rule, known) or " `auditor rules` lists them."
             raise doc.error(f"there is no rule '{rule}' to waive.{hint}",
                             ("waivers", index, "rule"))
         if rule in seen:
