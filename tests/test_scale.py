@@ -14,12 +14,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import click
 import jsonschema
 import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from auditor.cli.app import COMMANDS, cli
 from auditor.documents import validation, yaml_reading
 from auditor.documents.errors import InputError
 from auditor.documents.load import parse_document
@@ -43,6 +45,26 @@ def test_the_command_line_imports_no_heavy_library_until_a_command_needs_it() ->
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_overview_loads_no_command_and_lists_every_one() -> None:
+    code = ("import sys; from auditor.cli.commands import main; sys.argv = ['auditor', '-h']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('auditor.cli.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    loaded = out.splitlines()[-1]
+    assert loaded == repr(["auditor.cli.app", "auditor.cli.commands", "auditor.cli.crash"])
+    for name in COMMANDS:
+        assert f"\n  {name} " in out
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_the_overview_line_of_a_command_is_its_own_help(name: str) -> None:
+    command = cli.get_command(click.Context(cli), name)
+    assert command is not None and command.help is not None
+    first_paragraph = " ".join(command.help.split("\n\n")[0].split())
+    assert COMMANDS[name][1] == first_paragraph
 
 
 # --- fast YAML -------------------------------------------------------------------------
@@ -137,7 +159,8 @@ def test_the_json_report_keeps_every_row(many_unmapped: dict[str, Any]) -> None:
     assert len(finding["evidence"]["unmapped"]) == 1_000
 
 
-def test_each_template_is_compiled_once_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_template_is_compiled_once_per_run(monkeypatch: pytest.MonkeyPatch,
+                                                cache_of_its_own: Path) -> None:
     import jinja2
 
     compiled: Counter[str | None] = Counter()
@@ -281,3 +304,19 @@ def test_a_value_in_an_error_is_cut_and_its_emails_masked(tmp_path: Path) -> Non
     found = message.split("; found ", 1)[1]
     assert found.startswith('"b***@customer.example xxx') and found.endswith('....')
     assert len(found) == SHOWN_CHARS + 1  # and the full stop
+
+
+@pytest.mark.parametrize("expression", [
+    "d.status", "d['status']", "d.items()|list", "d.get('status')", "d.keys()|list",
+    "d.__class__.__name__", "d.missing is defined", "n.items is defined", "s.upper()",
+])
+def test_the_report_environment_reads_dicts_as_jinja2_does(expression: str) -> None:
+    import jinja2
+
+    from auditor.report.environment import ReportEnvironment
+
+    context = {"d": {"status": "fail", "items": "a key named like a method", "get": 1},
+               "n": {"nested": {"items": 2}}, "s": "text"}
+    template = f"{{{{ {expression} }}}}"
+    expected = jinja2.Environment().from_string(template).render(context)
+    assert ReportEnvironment().from_string(template).render(context) == expected

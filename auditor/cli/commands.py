@@ -1,8 +1,7 @@
-"""The `auditor` command line: the group and every command, registered by import."""
+"""The `auditor` command line: the group, whose commands load when used (see app.COMMANDS)."""
 
 from __future__ import annotations
 
-from auditor.cli import audit, fleet, inspect  # noqa: F401  (each registers its commands)
 from auditor.cli.app import (
     EXIT_BAD_INPUT,
     EXIT_FINDINGS,

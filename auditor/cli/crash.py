@@ -14,7 +14,6 @@ import os
 import platform
 import sys
 import tempfile
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,6 +55,8 @@ def crash_paragraph(kind: str, crash_file: Path | OSError) -> str:
 
 def write_crash_file(error: BaseException) -> Path | OSError:
     """The crash file's path, or why it could not be written."""
+    import traceback  # here: every run imports this module, few crash
+
     held = [name for name in CREDENTIAL_VARIABLES + CREDENTIAL_FILE_VARIABLES
             if os.environ.get(name)]
     # The process's Redactor holds what the collectors signed in with; the environment's

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from auditor.documents.files import replace_all
 from auditor.documents.load import load_document
@@ -17,10 +17,11 @@ from auditor.documents.secrets import redact_data
 from auditor.documents.snapshot import utc_now
 from auditor.engine.catalogue import SEVERITIES, Rule
 from auditor.engine.evaluate import evaluate
-from auditor.engine.waivers import Waiver, apply_waivers, load_waivers
-from auditor.report.drift import mark_baseline
 from auditor.report.render import DEFAULT_FORMATS, FORMATS, render
 from auditor.report.results import build_results, effective_configuration
+
+if TYPE_CHECKING:  # waivers and baselines are imported by the runs that use them
+    from auditor.engine.waivers import Waiver
 
 EXIT_OK, EXIT_FINDINGS = 0, 1
 
@@ -50,8 +51,7 @@ class AuditPlan:
                 for fmt in self.formats or DEFAULT_FORMATS}
 
 
-@dataclass(frozen=True)
-class AuditOutcome:
+class AuditOutcome(NamedTuple):
     results: dict[str, Any]
     written: list[Path]
     exit_code: int
@@ -66,6 +66,8 @@ def audit_snapshot(snapshot: dict[str, Any], snapshot_file: str | None,
     findings = evaluate(plan.rules, snapshot, plan.params, show_emails=plan.show_emails)
     waivers = None
     if plan.waivers is not None:
+        from auditor.engine.waivers import apply_waivers
+
         findings, waivers = apply_waivers(findings, list(plan.waivers), generated_at.date())
         if plan.waivers_file:
             waivers["file"] = plan.waivers_file
@@ -76,6 +78,8 @@ def audit_snapshot(snapshot: dict[str, Any], snapshot_file: str | None,
     if settings_path is not None:
         results = _located(results, settings_path, snapshot.get("settings_file"))
     if plan.baseline is not None:
+        from auditor.report.drift import mark_baseline
+
         results = mark_baseline(results, plan.baseline, plan.baseline_file or "")
     # Redacted as data, before any format escapes it its own way (a saved snapshot may
     # hold what an older auditor let through).
@@ -124,4 +128,6 @@ def judge(results: dict[str, Any], plan: AuditPlan) -> tuple[int, str]:
 
 
 def read_waivers(path: Path, rules: list[Rule], max_days: int) -> tuple[Waiver, ...]:
+    from auditor.engine.waivers import load_waivers
+
     return tuple(load_waivers(path, [r.id for r in rules], utc_now().date(), max_days))

@@ -32,10 +32,15 @@ def code_point(char: str) -> str:
 
 def reveal(text: str) -> str:
     """The text with every invisible character spelled out as <U+XXXX>."""
+    if INVISIBLE.search(text) is None:  # nearly always; a search costs less than a sub
+        return text
     return INVISIBLE.sub(lambda match: f"<{code_point(match.group())}>", text)
 
 
 def one_line(text: str) -> str:
     """Text safe for a terminal line: invisible characters spelled out, and every other
     character that is not printable (newlines, escape sequences) shown as a space."""
-    return "".join(ch if ch.isprintable() else " " for ch in reveal(text))
+    shown = reveal(text)
+    if shown.isprintable():  # nearly always: one pass in C instead of one per character
+        return shown
+    return "".join(ch if ch.isprintable() else " " for ch in shown)

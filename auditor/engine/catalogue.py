@@ -18,11 +18,11 @@ from auditor.documents.load import (
     read_text_file,
 )
 from auditor.documents.plain_data import MAX_DOCUMENT_BYTES, JsonPath, plain_data_problem
+from auditor.documents.run_cache import checked_before, remember_checked
 from auditor.documents.validation import shown, validate_document
 from auditor.engine.checks import CHECKS
 from auditor.engine.messages import template_problem
 from auditor.engine.rule import SEVERITIES, Read, Rule, with_params
-from auditor.engine.rule_examples import example_snapshots, message_problem
 from auditor.engine.sections import SECTION_BY_KEY, SECTION_ORDER
 
 __all__ = ["SEVERITIES", "Rule", "load_rules", "resolve_params", "with_params"]
@@ -52,6 +52,34 @@ def _read(spec: str | dict[str, Any]) -> Read:
 
 
 def rule_from_document(doc: Document) -> Rule:
+    """The rule a rule file holds, once it has passed every check."""
+    _check_rule(doc)
+    return _rule(doc.data, doc.file)
+
+
+def _rule(data: dict[str, Any], origin: str) -> Rule:
+    return Rule(
+        id=data["id"],
+        title=data["title"],
+        section=data["section"],
+        severity=data["severity"],
+        basis=data["basis"],
+        rationale=data["rationale"].strip(),
+        remediation=data["remediation"].strip(),
+        reads={name: _read(spec) for name, spec in data["reads"].items()},
+        messages=data["messages"],
+        parameters=data.get("parameters", {}),
+        where=data.get("where"),
+        references=tuple(data.get("references", ())),
+        expect=data.get("expect"),
+        not_applicable_when=data.get("not_applicable_when"),
+        check=data.get("check"),
+        origin=origin,
+        order=data.get("order"),
+    )
+
+
+def _check_rule(doc: Document) -> None:
     if not isinstance(doc.data, dict):
         raise doc.error("expected a rule: a mapping with id, title, section, severity, ...")
     validate_document(doc, "rule")
@@ -99,25 +127,6 @@ def rule_from_document(doc: Document) -> Rule:
             _check_schema(doc, with_params(data[key], defaults), (key,))
     _check_messages(doc, data)
     _check_references(doc, data.get("references", []))
-    return Rule(
-        id=data["id"],
-        title=data["title"],
-        section=data["section"],
-        severity=data["severity"],
-        basis=data["basis"],
-        rationale=data["rationale"].strip(),
-        remediation=data["remediation"].strip(),
-        reads={name: _read(spec) for name, spec in data["reads"].items()},
-        messages=data["messages"],
-        parameters=data.get("parameters", {}),
-        where=data.get("where"),
-        references=tuple(data.get("references", ())),
-        expect=data.get("expect"),
-        not_applicable_when=data.get("not_applicable_when"),
-        check=data.get("check"),
-        origin=doc.file,
-        order=data.get("order"),
-    )
 
 
 def _param_problem(schema: dict[str, Any], value: Any) -> str | None:
@@ -182,32 +191,61 @@ def _rule_files(folder: Traversable) -> Iterable[Traversable]:
 
 def load_rules(extra_dirs: Iterable[Path] = ()) -> list[Rule]:
     """The shipped rules, then the user's; an id may appear only once."""
-    folders: list[tuple[Traversable, str]] = [(resources.files("auditor.rules"), "")]
     for folder in extra_dirs:
         if not folder.is_dir():
             raise InputError("--rules-dir must name a folder of rule files.", file=str(folder))
-        folders.append((folder, str(folder)))
+    read = [*_shipped_rules()]
+    for folder in extra_dirs:
+        read += _checked_files(folder, str(folder))
     rules: dict[str, Rule] = {}
-    for root, label in folders:
-        for entry in _rule_files(root):
-            name = str(entry) if label else f"rules/{entry.name}"
-            # The user's files are read within bounds (a named pipe, a huge file); the
-            # shipped ones come from the package, perhaps from inside a zip.
-            text = (read_text_file(Path(name), "rule file", MAX_DOCUMENT_BYTES) if label
-                    else entry.read_text(encoding="utf-8"))
+    for name, data in read:
+        rule = _rule(data, name)
+        if rule.id in rules:
+            raise InputError(
+                f"the rule id '{rule.id}' is already defined in {rules[rule.id].origin}; "
+                "rule ids must be unique.",
+                file=name,
+                path="$.id",
+            )
+        rules[rule.id] = rule
+    return sorted(rules.values(), key=_position)
+
+
+def _shipped_rules() -> list[tuple[str, Any]]:
+    """The package's own rule files, each as its name and data. They change only with
+    the package, whose stamp names the cache folder: one entry there holds them all."""
+    kept = checked_before("rules", b"", "shipped")
+    if isinstance(kept, list) and all(
+            isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)
+            and isinstance(pair[1], dict) for pair in kept):
+        return [(name, data) for name, data in kept]
+    read = _checked_files(resources.files("auditor.rules"), "")
+    remember_checked("rules", b"", "shipped", read)
+    return read
+
+
+def _checked_files(root: Traversable, label: str) -> list[tuple[str, Any]]:
+    """Each rule file under root, as its name and data, once it has passed every check."""
+    read = []
+    for entry in _rule_files(root):
+        name = str(entry) if label else f"rules/{entry.name}"
+        # The user's files are read within bounds (a named pipe, a huge file); the
+        # shipped ones come from the package, perhaps from inside a zip.
+        text = (read_text_file(Path(name), "rule file", MAX_DOCUMENT_BYTES) if label
+                else entry.read_text(encoding="utf-8"))
+        # A file that passed every check before, byte for byte and under the same name,
+        # is neither parsed nor checked again (about 3 ms a rule; see run_cache.py).
+        content = text.encode("utf-8")
+        data = checked_before("rule", content, name)
+        if data is None:
             doc = parse_document(text, name)
             rule = rule_from_document(doc)
             _check_file_name(doc, rule, entry.name)
-            _check_renders(doc, rule)  # about 1 ms a rule
-            if rule.id in rules:
-                raise InputError(
-                    f"the rule id '{rule.id}' is already defined in {rules[rule.id].origin}; "
-                    "rule ids must be unique.",
-                    file=name,
-                    path="$.id",
-                )
-            rules[rule.id] = rule
-    return sorted(rules.values(), key=_position)
+            _check_renders(doc, rule)
+            remember_checked("rule", content, name, doc.data)
+            data = doc.data
+        read.append((name, data))
+    return read
 
 
 def _check_file_name(doc: Document, rule: Rule, file_name: str) -> None:
@@ -223,6 +261,9 @@ def _check_file_name(doc: Document, rule: Rule, file_name: str) -> None:
 
 
 def _check_renders(doc: Document, rule: Rule) -> None:
+    # Here, not at the top: a rule already checked (run_cache.py) is never rendered.
+    from auditor.engine.rule_examples import example_snapshots, message_problem
+
     problem = message_problem(rule, example_snapshots())
     if problem:
         status, why = problem

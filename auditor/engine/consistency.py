@@ -12,9 +12,8 @@ whose reason is the problem, so no rule passes or fails on it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from auditor.documents.snapshot import is_unavailable
 from auditor.documents.timestamps import parse_date, parse_timestamp
@@ -41,8 +40,7 @@ _SEE_EVERY_TOKEN = (
 )
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One impossibility: the snapshot path it spoils, what is wrong, how to put it right."""
 
     path: str

@@ -9,8 +9,7 @@ standing in for evidence that is not there.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from auditor.documents.snapshot import SOURCE_LABELS, is_unavailable
 from auditor.engine.consistency import Problem
@@ -23,8 +22,9 @@ _COLLECT_HINT = {
 }
 
 
-@dataclass(frozen=True)
-class Provenance:
+# Small immutable records as NamedTuples: each costs a third of a frozen dataclass to
+# define, and every command start-up defines them (issue 13's start-up budget).
+class Provenance(NamedTuple):
     kind: str  # "attested" or "observed"
     source: str  # "settings", "salesforce" or "intercom"
     path: str
@@ -33,17 +33,15 @@ class Provenance:
     file: str | None = None  # the settings file
 
     def as_dict(self) -> dict[str, Any]:
-        return {key: value for key, value in self.__dict__.items() if value is not None}
+        return {key: value for key, value in self._asdict().items() if value is not None}
 
 
-@dataclass(frozen=True)
-class Found:
+class Found(NamedTuple):
     value: Any
     provenance: Provenance
 
 
-@dataclass(frozen=True)
-class Missing:
+class Missing(NamedTuple):
     path: str
     reason: str
     how_to_supply: str

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from auditor.documents.vocabulary import SEVERITIES as SEVERITIES  # re-exported
 
 
-@dataclass(frozen=True)
-class Read:
+class Read(NamedTuple):
     path: str
     optional: bool = False
     has_default: bool = False

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC
+from functools import lru_cache
 from typing import Any, TypeGuard
 
 from markupsafe import Markup, escape
@@ -77,9 +78,15 @@ def md(value: Any) -> MdSafe:
     """
     if isinstance(value, MdSafe):
         return value
+    return _md_text(str(value))
+
+
+@lru_cache(maxsize=4096)
+def _md_text(value: str) -> MdSafe:
+    # Cached: a report repeats its labels, statuses and names many times over.
     # Invisible characters are spelled out first: the `<` and `>` around them are then
     # escaped like any other.
-    text = " ".join(one_line(str(value)).split())
+    text = " ".join(one_line(value).split())
     # Messages name settings and commands in backticks; those that are plain identifiers
     # stay code spans (literal by definition), everything else is escaped.
     parts = _CODE_SPAN.split(text)
@@ -141,6 +148,8 @@ def html_finalize(value: Any) -> Any:
     every value, before autoescape; in text a filter already escaped (Markup), with the
     angle brackets escaped here."""
     if isinstance(value, Markup):
+        if INVISIBLE.search(value) is None:  # nearly always
+            return value
         return Markup(INVISIBLE.sub(lambda match: f"&lt;{code_point(match.group())}&gt;",
                                     value))
     if isinstance(value, str):

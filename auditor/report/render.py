@@ -52,10 +52,14 @@ def _md_finalize(value: Any) -> Any:
 def _environment(kind: str) -> Environment:
     """One environment per escaping regime: "html" or "md"; cached, so each template is
     compiled once per run however many reports use it."""
-    from jinja2 import Environment, PackageLoader, StrictUndefined
+    from jinja2 import PackageLoader, StrictUndefined
 
-    env = Environment(
+    from auditor.documents.run_cache import template_cache
+    from auditor.report.environment import ReportEnvironment
+
+    env = ReportEnvironment(
         loader=PackageLoader("auditor.report", "templates"),
+        bytecode_cache=template_cache(f"report-{kind}"),
         autoescape=_is_html if kind == "html" else False,
         undefined=StrictUndefined,
         trim_blocks=True,

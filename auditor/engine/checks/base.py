@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 
-@dataclass(frozen=True)
-class CheckInput:
+class CheckInput(NamedTuple):
     values: dict[str, Any]  # the rule's reads, all resolved
     params: dict[str, Any]
     as_of: datetime  # the snapshot's created_at
     show_emails: bool = False
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     status: str
     message: str
-    evidence: dict[str, Any] | None = field(default=None)
+    evidence: dict[str, Any] | None = None
 
 
 Check = Callable[[CheckInput], Outcome]
