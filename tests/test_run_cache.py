@@ -222,14 +222,19 @@ def test_an_edit_to_the_package_starts_a_new_cache(
     assert run_cache.package_stamp() != before
 
 
-def test_the_stamps_of_other_versions_are_cleared_away(cache_of_its_own: Path) -> None:
-    old = cache_of_its_own / "0123456789abcdef0123"
-    old.mkdir(parents=True, mode=0o700)
-    (old / "report-html-x.jinja").write_bytes(b"old")
+def test_the_stamps_of_other_versions_are_cleared_away_and_nothing_else(
+        cache_of_its_own: Path) -> None:
+    # AUDITOR_CACHE_DIR may name a folder that holds other things: they stay.
+    old = cache_of_its_own / "stamp-0123456789abcdef0123"
+    kept = ["stamp-notours", "notes", "stamp-0123456789abcdef0123.txt"]
+    for name in [old.name, *kept[:2]]:
+        (cache_of_its_own / name).mkdir(parents=True, mode=0o700)
+        (cache_of_its_own / name / "report-html-x.jinja").write_bytes(b"old")
+    (cache_of_its_own / kept[2]).write_text("a file", encoding="utf-8")
     cache_of_its_own.chmod(0o700)
     current = run_cache.cache_folder()
     assert current is not None and current.parent == cache_of_its_own
-    assert sorted(os.listdir(cache_of_its_own)) == [current.name]
+    assert sorted(os.listdir(cache_of_its_own)) == sorted([current.name, *kept])
 
 
 def test_entries_live_in_a_folder_only_the_user_may_open(cache_of_its_own: Path) -> None:

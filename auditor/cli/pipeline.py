@@ -7,7 +7,6 @@ against a baseline, redact, and write the report set whole.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -26,8 +25,7 @@ if TYPE_CHECKING:  # waivers and baselines are imported by the runs that use the
 EXIT_OK, EXIT_FINDINGS = 0, 1
 
 
-@dataclass(frozen=True)
-class AuditPlan:
+class AuditPlan(NamedTuple):
     """Everything about an audit but the snapshot: rules, thresholds, outputs."""
 
     rules: list[Rule]

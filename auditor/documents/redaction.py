@@ -31,9 +31,8 @@ import sys
 import threading
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 REDACTED = "[redacted]"
 SHORTEST_SECRET = 8  # every form, every prefix from SHORTEST_PREFIX characters on
@@ -66,8 +65,7 @@ _URL_SAFE = str.maketrans("+/", "-_")
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class _Form:
+class _Form(NamedTuple):
     """One way a secret is written, and how much of its start must show to count."""
 
     text: str

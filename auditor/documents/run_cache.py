@@ -22,6 +22,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import sys
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # jinja2 is imported where templates are compiled: it is slow
 CACHE_VARIABLE = "AUDITOR_CACHE_DIR"
 NO_CACHE_VARIABLE = "AUDITOR_NO_CACHE"
 _PACKAGE = Path(__file__).resolve().parent.parent
+_STAMP = re.compile(r"stamp-[0-9a-f]{20}")
 
 
 def _base_folder() -> Path:
@@ -61,7 +63,7 @@ def package_stamp() -> str:
             path = os.path.join(folder, name)
             info = os.stat(path)
             digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
-    return digest.hexdigest()[:20]
+    return f"stamp-{digest.hexdigest()[:20]}"
 
 
 def _own_folder(path: Path, *, private: bool) -> bool:
@@ -95,8 +97,11 @@ def cache_folder() -> Path | None:
 
 def _forget_other_stamps(base: Path, stamp: str) -> None:
     # Each upgrade or edit leaves its stamp behind; only the current one is of any use.
+    # Nothing else is touched: AUDITOR_CACHE_DIR may name a folder that holds more.
     try:
-        others = [entry for entry in base.iterdir() if entry.name != stamp and entry.is_dir()]
+        others = [entry for entry in base.iterdir() if entry.name != stamp
+                  and _STAMP.fullmatch(entry.name) and not entry.is_symlink()
+                  and entry.is_dir()]
     except OSError:
         return
     for entry in others:

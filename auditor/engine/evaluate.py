@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from auditor.documents.snapshot import parse_timestamp
 from auditor.engine.checks import CHECKS, CheckInput, Outcome
@@ -16,8 +15,7 @@ from auditor.engine.rule import Rule, with_params
 STATUSES = ("pass", "fail", "unknown", "not_applicable", "waived")
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     rule: Rule
     status: str
     message: str

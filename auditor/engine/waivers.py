@@ -9,7 +9,7 @@ waiver that accepted nothing this run is reported as unused, so stale ones surfa
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -81,13 +81,13 @@ def apply_waivers(findings: list[Finding], waivers: list[Waiver], today: date
         record = {**waiver.as_dict(), "original_status": finding.status}
         if waiver.expires >= today:
             applied.append(waiver.rule)
-            result.append(replace(finding, status="waived", waiver=record))
+            result.append(finding._replace(status="waived", waiver=record))
         else:
             expired.append(waiver.rule)
             note = (f" A waiver of this finding (approved by {waiver.approved_by}) expired on "
                     f"{waiver.expires}, so it counts again.")
-            result.append(replace(finding, message=finding.message + note,
-                                  waiver={**record, "expired": True}))
+            result.append(finding._replace(message=finding.message + note,
+                                           waiver={**record, "expired": True}))
     used = set(applied) | set(expired)
     report = {
         "applied": applied,
