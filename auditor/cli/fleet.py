@@ -5,12 +5,15 @@ The running of targets and the roll-up are in fleet_run.py, imported when it run
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import click
 
 from auditor.cli.app import HELP, cli
 from auditor.cli.options import DEFAULT_CONFIG
+
+TARGETS_PER_PROCESS = 8  # fewer for each, and a process costs more to start than it saves
 
 
 @cli.command(context_settings=HELP)
@@ -20,18 +23,28 @@ from auditor.cli.options import DEFAULT_CONFIG
                    "file's `out`, else fleet-reports).")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True,
               help="How many targets are audited at once.")
+@click.option("--processes", type=click.IntRange(1, 64),
+              help="How many processes share the targets and --concurrency (default: one "
+                   f"per CPU, with at least {TARGETS_PER_PROCESS} targets each).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
               help=f"Options every target starts from (default: ./{DEFAULT_CONFIG} when "
                    "present); a target's own `config` wins.")
 @click.pass_context
-def fleet(ctx: click.Context, /, fleet_file: Path, out_dir: Path | None,
-          concurrency: int, config_file: Path | None) -> None:
+def fleet(ctx: click.Context, /, fleet_file: Path, out_dir: Path | None, concurrency: int,
+          processes: int | None, config_file: Path | None) -> None:
     """Audit many orgs and workspaces at once and write a roll-up index.
 
     One target failing is recorded in its row with the reason and never stops the
     others. The exit code is the worst of the targets'.
     """
-    from auditor.cli.fleet_run import FleetProgress, audit_target, load_fleet, rollup, run_fleet
+    from auditor.cli.fleet_processes import process_count, run_processes
+    from auditor.cli.fleet_run import (
+        FleetProgress,
+        SharedCatalogue,
+        audit_target,
+        load_fleet,
+        rollup,
+    )
     from auditor.documents.config import as_flag_defaults, load_config
     from auditor.documents.display import one_line
     from auditor.documents.files import check_targets, replace_all
@@ -49,8 +62,11 @@ def fleet(ctx: click.Context, /, fleet_file: Path, out_dir: Path | None,
         click.echo(progress.describe(), err=True)
 
     progress = FleetProgress(len(targets), on_change=show)
-    outcomes = run_fleet(targets, audit_target, out, concurrency=concurrency,
-                         progress=progress)
+    # The rules are read once for all the targets that set the same rule options.
+    audit_one = partial(audit_target, catalogue=SharedCatalogue())
+    outcomes = run_processes(
+        targets, audit_one, out, concurrency=concurrency, progress=progress,
+        processes=process_count(len(targets), concurrency, processes))
     summary = rollup(outcomes, utc_now())
     replace_all({path: render_rollup(summary, fmt) for fmt, path in index.items()})
     for outcome in outcomes:

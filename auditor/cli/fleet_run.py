@@ -10,6 +10,7 @@ target maps the variables the auditor reads to environment variables of its own.
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -17,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from auditor import TOOL_NAME, __version__
 from auditor.documents.config import as_flag_defaults, resolve_paths
@@ -25,6 +26,10 @@ from auditor.documents.errors import InputError
 from auditor.documents.load import load_document
 from auditor.documents.snapshot import SOURCES, timestamp
 from auditor.documents.validation import validate_document
+
+if TYPE_CHECKING:
+    from auditor.cli.steps import Catalogue
+    from auditor.engine.catalogue import Rule
 
 # Worst first: a bug, bad input, a source not collected, failing findings, all well.
 EXIT_SEVERITY = (4, 2, 3, 1, 0)
@@ -91,6 +96,14 @@ def load_fleet(path: Path, shared: Mapping[str, Any],
     return targets, None if out is None else str(base / out)
 
 
+class Tracker(Protocol):
+    """What hears of each target as it starts and ends."""
+
+    def started(self, name: str) -> None: ...
+
+    def finished(self, name: str, outcome: TargetOutcome | None = None) -> None: ...
+
+
 @dataclass
 class FleetProgress:
     """Targets done and running, for the progress line; updated from worker threads."""
@@ -106,7 +119,7 @@ class FleetProgress:
             self.running.add(name)
             self.on_change(self)
 
-    def finished(self, name: str) -> None:
+    def finished(self, name: str, outcome: TargetOutcome | None = None) -> None:
         with self.lock:
             self.running.discard(name)
             self.done += 1
@@ -118,29 +131,39 @@ class FleetProgress:
 
 
 def run_fleet(targets: list[Target], audit_one: AuditOne, out_dir: Path, *,
-              concurrency: int, progress: FleetProgress) -> list[TargetOutcome]:
+              concurrency: int, progress: Tracker) -> list[TargetOutcome]:
     """Audit every target, at most `concurrency` at once, each into out_dir/NAME."""
 
     def one(target: Target) -> TargetOutcome:
         progress.started(target.name)
-        try:
-            unset = target.unset
-            if unset:
-                return TargetOutcome(target.name, 2, reason=(
-                    f"the credential variable{'s' if len(unset) > 1 else ''} "
-                    f"{', '.join(unset)} {'are' if len(unset) > 1 else 'is'} not set"))
-            return audit_one(target, out_dir / target.name)
-        except InputError as error:
-            return TargetOutcome(target.name, 2, reason=str(error))
-        except Exception as error:  # one target's bug must not stop the others
-            return TargetOutcome(target.name, 4, reason=(
-                f"the auditor hit a bug ({type(error).__name__}); run this target alone with "
-                "`auditor audit` to get the crash file"))
-        finally:
-            progress.finished(target.name)
+        outcome = audit_safely(target, audit_one, out_dir)
+        progress.finished(target.name, outcome)
+        return outcome
 
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(targets)))) as pool:
         return list(pool.map(one, targets))
+
+
+def audit_safely(target: Target, audit_one: AuditOne, out_dir: Path) -> TargetOutcome:
+    """The target's outcome, whatever happens while auditing it."""
+    try:
+        unset = target.unset
+        if unset:
+            return TargetOutcome(target.name, 2, reason=(
+                f"the credential variable{'s' if len(unset) > 1 else ''} "
+                f"{', '.join(unset)} {'are' if len(unset) > 1 else 'is'} not set"))
+        return audit_one(target, out_dir / target.name)
+    except InputError as error:
+        return TargetOutcome(target.name, 2, reason=str(error))
+    except Exception as error:  # one target's bug must not stop the others
+        return bug(target.name, error)
+
+
+def bug(name: str, cause: Exception | str) -> TargetOutcome:
+    """The outcome of a target a bug stopped: `cause`, the error or what happened."""
+    what = cause if isinstance(cause, str) else f"the auditor hit a bug ({type(cause).__name__})"
+    return TargetOutcome(name, 4, reason=(
+        f"{what}; run this target alone with `auditor audit` to get the crash file"))
 
 
 def worst_exit(codes: list[int]) -> int:
@@ -180,9 +203,54 @@ def rollup(outcomes: list[TargetOutcome], generated_at: datetime) -> dict[str, A
     }
 
 
+def rollup_part(results: dict[str, Any]) -> dict[str, Any]:
+    """What rollup() reads of a target's results, and all a fleet keeps of them: every
+    outcome is held to the end, and a worker process sends each through a pipe."""
+    since = results.get("since_baseline")
+    return {
+        "summary": results["summary"],
+        "since_baseline": since and {"score": {"change": since["score"]["change"]},
+                                     "new": since["new"]},
+        "collection": {s: {k: v for k, v in results["collection"][s].items() if k == "status"}
+                       for s in SOURCES},
+    }
 
-def audit_target(target: Target, out_dir: Path) -> TargetOutcome:
-    """One target through the same steps as `auditor audit`, quietly."""
+
+class SharedCatalogue:
+    """The rule catalogue read once per fleet for each set of rule options.
+
+    Reading and checking every rule file is the same work for every target that sets no
+    rule options of its own; a target whose `config` sets rules_dirs, params or
+    severities gets the catalogue those describe. Safe to share between threads.
+    """
+
+    def __init__(self, load: Catalogue | None = None) -> None:
+        from auditor.cli.options import load_catalogue
+
+        self._load = load or load_catalogue
+        self._lock = threading.Lock()
+        self._read: dict[str, tuple[list[Rule], dict[str, dict[str, Any]]]] = {}
+
+    def __call__(self, rules_dirs: tuple[Path, ...], params: tuple[tuple[str, Any], ...],
+                 severities: tuple[tuple[str, str], ...] = ()
+                 ) -> tuple[list[Rule], dict[str, dict[str, Any]]]:
+        # repr, not the values: a parameter may be a list, and True == 1 as a key.
+        key = repr((rules_dirs, params, severities))
+        with self._lock:  # the first target reads; the others wait for it, not read again
+            if key not in self._read:
+                self._read[key] = self._load(rules_dirs, params, severities)
+            rules, resolved = self._read[key]
+        return list(rules), copy.deepcopy(resolved)  # each plan its own, as if read anew
+
+    def __reduce__(self) -> tuple[type[SharedCatalogue], tuple[Catalogue]]:
+        # A worker process (fleet_processes.py) gets one of its own, read once there.
+        return SharedCatalogue, (self._load,)
+
+
+def audit_target(target: Target, out_dir: Path,
+                 catalogue: Catalogue | None = None) -> TargetOutcome:
+    """One target through the same steps as `auditor audit`, quietly; `catalogue`, when
+    given, reads the rules (a SharedCatalogue, for the fleet)."""
     from auditor.cli.app import EXIT_PARTIAL
     from auditor.cli.audit import audit
     from auditor.cli.pipeline import audit_snapshot
@@ -200,7 +268,7 @@ def audit_target(target: Target, out_dir: Path) -> TargetOutcome:
     # click converts and checks the target's options exactly as it would typed flags.
     ctx = audit.make_context("audit", [], default_map={**target.options, "out_dir": out_dir})
     options = dict(ctx.params)
-    plan = plan_from({key: options[key] for key in REPORT_KEYS})
+    plan = plan_from({key: options[key] for key in REPORT_KEYS}, catalogue)
     check_outputs(plan.report_files().values(), None)
     settings_file = options["settings_file"]
     settings_shown = shown_path(settings_file, options["show_paths"]) if settings_file else None
@@ -219,6 +287,6 @@ def audit_target(target: Target, out_dir: Path) -> TargetOutcome:
     if options["snapshot_file"] is None and partial(snapshot) and not options["allow_partial"]:
         reasons = "; ".join(f"{s}: {snapshot[s]['reason']}" for s in SOURCES
                             if snapshot[s]["status"] == "unavailable")
-        return TargetOutcome(target.name, EXIT_PARTIAL, outcome.results,
+        return TargetOutcome(target.name, EXIT_PARTIAL, rollup_part(outcome.results),
                              reason=f"not collected: {reasons}")
-    return TargetOutcome(target.name, outcome.exit_code, outcome.results)
+    return TargetOutcome(target.name, outcome.exit_code, rollup_part(outcome.results))

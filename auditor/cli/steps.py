@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,12 @@ from auditor.documents.secrets import redact_data
 from auditor.documents.settings import load_settings
 from auditor.documents.snapshot import SOURCES, dump_snapshot, utc_now
 from auditor.documents.validation import validate_document
+from auditor.engine.catalogue import Rule
 from auditor.report.render import render_summary_table
+
+# What load_catalogue does: the rules and their parameters, from the rule options.
+Catalogue = Callable[[tuple[Path, ...], tuple[tuple[str, Any], ...], tuple[tuple[str, str], ...]],
+                     tuple[list[Rule], dict[str, dict[str, Any]]]]
 
 
 def collect_snapshot(settings_file: Path | None, no_salesforce: bool, no_intercom: bool,
@@ -128,11 +133,11 @@ def print_outcome(outcome: AuditOutcome, out_dir: Path, no_color: bool) -> None:
     click.echo(f"Reports in {one_line(str(out_dir))} · score {shown} · {outcome.verdict}")
 
 
-def plan_from(options: dict[str, Any]) -> AuditPlan:
+def plan_from(options: dict[str, Any], catalogue: Catalogue | None = None) -> AuditPlan:
     """The audit plan a command's report options describe; bad input stops here, before
-    anything is collected."""
-    rules, params = load_catalogue(options["rules_dirs"], options["params"],
-                                   options["severities"])
+    anything is collected. `catalogue` reads the rules (a fleet shares one reading)."""
+    rules, params = (catalogue or load_catalogue)(options["rules_dirs"], options["params"],
+                                                  options["severities"])
     waivers = waivers_file = None
     if options["waivers"] is not None:
         waivers = read_waivers(options["waivers"], rules, options["max_waiver_days"])

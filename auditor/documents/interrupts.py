@@ -33,6 +33,8 @@ EXIT_SIGINT, EXIT_SIGTERM = (128 + signum for signum in HANDLED)
 # a signal, so tests can interrupt it at a known moment.
 PAUSE_VARIABLE = "AUDITOR_TEST_PAUSE_AT"
 _PAUSE_LIMIT = 60.0
+_CHILDREN_LIMIT = 10.0  # seconds a child process is given to clean up and end
+_MASKS = hasattr(signal, "pthread_sigmask")  # POSIX
 
 
 @dataclass
@@ -41,12 +43,14 @@ class _State:
     pending: int | None = None  # a signal that arrived inside one
     # What to remove when stopping, in the order it was made.
     leftovers: dict[Path, None] = field(default_factory=dict)
+    children: set[int] = field(default_factory=set)  # processes to stop first (fleet)
 
 
 _state = _State()
 
 
 def _stop(signum: int) -> None:
+    _stop_children()
     for path in reversed(list(_state.leftovers)):
         with suppress(OSError):
             if path.is_dir():
@@ -64,6 +68,24 @@ def _stop(signum: int) -> None:
     os._exit(128 + signum)
 
 
+def _stop_children() -> None:
+    """Stop each child process and wait (a while) for it to end: each cleans up after
+    itself, so when this one ends, so has every file's writing."""
+    for pid in _state.children:
+        with suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+    waiting, deadline = set(_state.children), time.monotonic() + _CHILDREN_LIMIT
+    while waiting and time.monotonic() < deadline:
+        for pid in list(waiting):
+            try:
+                ended = os.waitpid(pid, os.WNOHANG)[0] == pid
+            except ChildProcessError:
+                ended = True  # already waited for
+            if ended:
+                waiting.discard(pid)
+        time.sleep(0.01)
+
+
 def _on_signal(signum: int, _frame: FrameType | None) -> None:
     if _state.depth:
         _state.pending = _state.pending or signum
@@ -79,6 +101,8 @@ def handling_signals() -> Iterator[None]:
         yield
         return
     previous = {signum: signal.signal(signum, _on_signal) for signum in HANDLED}
+    if _MASKS:  # a child started inside holding_signals() begins with them held
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HANDLED)
     try:
         yield
     finally:
@@ -107,6 +131,32 @@ def leftover(path: Path) -> Iterator[None]:
         yield
     finally:
         _state.leftovers.pop(path, None)
+
+
+@contextmanager
+def holding_signals() -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM wait (blocked, not lost) for this thread. A child
+    process started inside begins with them held too, until its handling_signals(): a
+    signal never finds it half started (Ctrl-C reaches the terminal's whole process
+    group), and this process registers it (child_process) before a signal can stop it."""
+    if not _MASKS:
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+@contextmanager
+def child_process(pid: int) -> Iterator[None]:
+    """While inside, a signal that stops this process stops the child `pid` first."""
+    _state.children.add(pid)
+    try:
+        yield
+    finally:
+        _state.children.discard(pid)
 
 
 def pause_point(name: str) -> None:

@@ -117,6 +117,9 @@ class _Finder:
         alternatives = "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
         self.words = re.compile(
             f"(?<![{_WORD_CHAR}])(?:{alternatives})(?![{_WORD_CHAR}])") if words else None
+        # No hit is shorter than a key or a whole word, and no reading of a text is longer
+        # than the text (an escape decodes to fewer characters): shorter texts hold none.
+        self.shortest = min([*self.key_lengths, *map(len, words)], default=0)
 
     def spans(self, text: str) -> Iterator[tuple[int, int]]:
         """Where a secret, or a telling start of one, shows in the text as it is."""
@@ -299,8 +302,8 @@ class Redactor:
             # Also what tells click that a stream wrapped by redacting_streams takes text.
             raise TypeError(f"expected text to redact, got {type(text).__name__}")
         finder = self._finder
-        if finder is None:
-            return text
+        if finder is None or len(text) < finder.shortest:
+            return text  # most strings of data are keys and words, too short to hold one
         spans = list(finder.spans(text))
         for reading in _readings(text):
             spans += (reading.source(*span) for span in finder.spans(reading.text))

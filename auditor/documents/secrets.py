@@ -73,6 +73,11 @@ def register(*secrets: str) -> None:
     _process.add(*secrets)
 
 
+def registered() -> frozenset[str]:
+    """Every secret registered so far: what a worker process starts from (fleet)."""
+    return _process.secrets
+
+
 def redact(text: str) -> str:
     return _process(text)
 

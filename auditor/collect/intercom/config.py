@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 import ssl
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -28,7 +31,7 @@ _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 class Connection:
     base_url: str
     api_version: str
-    verify: ssl.SSLContext | bool
+    verify: ssl.SSLContext
     token: str = field(repr=False)
 
 
@@ -85,20 +88,45 @@ def _api_version(env: Mapping[str, str]) -> str:
     return version
 
 
-def _verify(env: Mapping[str, str]) -> ssl.SSLContext | bool:
-    """Trust the CA bundle SSL_CERT_FILE names, else httpx's default bundle.
+def _verify(env: Mapping[str, str]) -> ssl.SSLContext:
+    """Trust the CA bundle SSL_CERT_FILE names, else httpx's default bundle (certifi's).
 
     httpx 0.28 no longer reads SSL_CERT_FILE itself, and the collector's environment
-    is a parameter rather than os.environ, so the bundle is loaded here.
+    is a parameter rather than os.environ, so the bundle is loaded here: once per process
+    for as long as the file stays the same, since loading certifi's bundle costs about
+    20 ms of CPU and a fleet runs many collections side by side.
     """
     cafile = env.get("SSL_CERT_FILE", "").strip()
-    if not cafile:
-        return True
-    try:
-        return ssl.create_default_context(cafile=cafile)
-    except (OSError, ssl.SSLError) as error:
-        raise InputError(
-            f"SSL_CERT_FILE={cafile!r} could not be loaded as a PEM bundle of CA "
-            f"certificates ({error.strerror or error}). Point it at a readable bundle, "
-            "or unset it to use the default one."
-        ) from None
+    with _loading:  # one thread loads a bundle; the others wait for its context
+        if not cafile:
+            return _default_context()
+        try:
+            return _trusting(cafile, _stamp(cafile))
+        except (OSError, ssl.SSLError) as error:
+            raise InputError(
+                f"SSL_CERT_FILE={cafile!r} could not be loaded as a PEM bundle of CA "
+                f"certificates ({error.strerror or error}). Point it at a readable bundle, "
+                "or unset it to use the default one."
+            ) from None
+
+
+_loading = threading.Lock()
+
+
+def _stamp(path: str) -> tuple[int, int, int]:
+    """Tells one version of a file from another: a changed bundle is loaded again."""
+    found = os.stat(path)
+    return found.st_ino, found.st_size, found.st_mtime_ns
+
+
+@functools.cache
+def _default_context() -> ssl.SSLContext:
+    import httpx  # here: the collector imports it anyway, other commands need not
+
+    return httpx.create_ssl_context(trust_env=False)  # what a client given verify=True makes
+
+
+@functools.lru_cache(maxsize=8)
+def _trusting(cafile: str, version: tuple[int, int, int]) -> ssl.SSLContext:
+    # Shared by every client: an SSLContext may serve many connections and threads.
+    return ssl.create_default_context(cafile=cafile)

@@ -35,6 +35,7 @@ from auditor.collect import SourceUnavailable
 from auditor.collect.salesforce.evidence import Identity
 from auditor.collect.salesforce.keys import private_key
 from auditor.collect.salesforce.queries import SALESFORCE_ID
+from auditor.collect.salesforce.transport import Transport
 from auditor.documents.errors import InputError
 from auditor.documents.secrets import Redactor, private_key_parts, register
 
@@ -63,26 +64,6 @@ class Session:
     new_client: Callable[[], Salesforce]  # one per thread: requests.Session is not shared
 
 
-class _Transport(HTTPAdapter):
-    """Applies --timeout and the CA bundle of `env` to every request, logins included.
-
-    simple-salesforce passes neither to its login calls, and requests would otherwise
-    let the process environment's CA bundle win over the one the caller gave.
-    """
-
-    def __init__(self, timeout: float, ca_bundle: str | None) -> None:
-        super().__init__()
-        self.timeout = timeout
-        self.ca_bundle = ca_bundle
-
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
-             ) -> requests.Response:
-        kwargs["timeout"] = kwargs.get("timeout") or self.timeout
-        if self.ca_bundle:
-            kwargs["verify"] = self.ca_bundle
-        return super().send(request, *args, **kwargs)
-
-
 def api_version(env: Mapping[str, str]) -> str:
     version = env.get("SF_API_VERSION") or DEFAULT_API_VERSION
     if not re.fullmatch(r"\d{2,3}\.0", version):
@@ -103,7 +84,7 @@ def open_session(target_org: str | None, env: Mapping[str, str], timeout: float,
 
     def http() -> requests.Session:
         session = requests.Session()
-        transport = adapter or _Transport(timeout, ca_bundle)
+        transport = adapter or Transport(timeout, ca_bundle)
         session.mount("https://", transport)
         session.mount("http://", transport)
         return session
