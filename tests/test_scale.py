@@ -253,6 +253,15 @@ def test_compiled_item_checks_agree_with_jsonschema(
     assert _errors(validator_for("snapshot"), snapshot) == _errors(plain, snapshot)
 
 
+def test_only_a_large_document_pays_for_the_compiled_checks() -> None:
+    small = validator_for("snapshot", validation.FAST_ITEMS_FROM - 1)
+    large = validator_for("snapshot", validation.FAST_ITEMS_FROM)
+    assert type(small) is jsonschema.Draft202012Validator
+    # The large one's `items` keyword passes valid items by the compiled predicates.
+    assert type(large).VALIDATORS["items"] is not jsonschema.Draft202012Validator.VALIDATORS[
+        "items"]
+
+
 # --- errors: as fast as success, bounded, masked ---------------------------------------------
 
 def _write(tmp_path: Path, snapshot: dict[str, Any]) -> Path:

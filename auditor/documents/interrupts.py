@@ -21,7 +21,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
@@ -37,13 +36,14 @@ _CHILDREN_LIMIT = 10.0  # seconds a child process is given to clean up and end
 _MASKS = hasattr(signal, "pthread_sigmask")  # POSIX
 
 
-@dataclass
 class _State:
-    depth: int = 0  # how many critical sections are open
-    pending: int | None = None  # a signal that arrived inside one
-    # What to remove when stopping, in the order it was made.
-    leftovers: dict[Path, None] = field(default_factory=dict)
-    children: set[int] = field(default_factory=set)  # processes to stop first (fleet)
+    # A plain class: one instance, made at every start-up (a dataclass costs more).
+    def __init__(self) -> None:
+        self.depth = 0  # how many critical sections are open
+        self.pending: int | None = None  # a signal that arrived inside one
+        # What to remove when stopping, in the order it was made.
+        self.leftovers: dict[Path, None] = {}
+        self.children: set[int] = set()  # processes to stop first (fleet)
 
 
 _state = _State()

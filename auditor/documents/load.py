@@ -17,7 +17,6 @@ import os
 import re
 import stat
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,13 +53,18 @@ def _mib(size: int) -> str:
     return f"{size / 1024**2:g} MiB"
 
 
-@dataclass
 class Document:
-    data: Any
-    file: str
-    text: str = field(repr=False)
-    _lines: dict[JsonPath, int] | None = field(default=None, repr=False)
-    _json_members: dict[JsonPath, _JsonMembers] = field(default_factory=dict, repr=False)
+    """A document's data, with its file name and text for saying where a problem is."""
+
+    def __init__(self, data: Any, file: str, text: str) -> None:
+        self.data = data
+        self.file = file
+        self.text = text
+        self._lines: dict[JsonPath, int] | None = None  # YAML's, found when first asked
+        self._json_members: dict[JsonPath, _JsonMembers] = {}
+
+    def __repr__(self) -> str:
+        return f"Document(file={self.file!r}, data={self.data!r})"
 
     def line_of(self, path: JsonPath) -> int | None:
         """The line where the value at path starts (or the nearest enclosing value's).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from auditor.documents.vocabulary import SEVERITIES as SEVERITIES  # re-exported
@@ -15,8 +14,7 @@ class Read(NamedTuple):
     default: Any = None
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     id: str
     title: str
     section: str
@@ -26,7 +24,7 @@ class Rule:
     remediation: str
     reads: dict[str, Read]
     messages: dict[str, str]
-    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    parameters: dict[str, dict[str, Any]]
     where: str | None = None
     references: tuple[dict[str, str], ...] = ()
     expect: dict[str, Any] | None = None
@@ -39,8 +37,8 @@ class Rule:
     def with_severity(self, severity: str) -> Rule:
         if severity == self.severity:
             return self
-        return replace(self, severity=severity,
-                       shipped_severity=self.shipped_severity or self.severity)
+        return self._replace(severity=severity,
+                             shipped_severity=self.shipped_severity or self.severity)
 
     def default_params(self) -> dict[str, Any]:
         return {name: spec["default"] for name, spec in self.parameters.items()}

@@ -7,7 +7,6 @@ loaded, with the file named, instead of in the middle of someone's audit.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -35,7 +34,7 @@ def example_snapshots() -> tuple[ExampleSnapshot, ...]:
 def status_on(rule: Rule, snapshot: dict[str, Any]) -> str:
     """The rule's status on the snapshot, with its default parameters, found without
     rendering any message (they are all blanked)."""
-    silent = replace(rule, messages=dict.fromkeys(rule.messages, ""))
+    silent = rule._replace(messages=dict.fromkeys(rule.messages, ""))
     return evaluate_rule(silent, snapshot, rule.default_params()).status
 
 
