@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -222,19 +223,38 @@ def test_an_edit_to_the_package_starts_a_new_cache(
     assert run_cache.package_stamp() != before
 
 
-def test_the_stamps_of_other_versions_are_cleared_away_and_nothing_else(
+def test_stamps_unused_for_a_week_are_cleared_away_and_nothing_else(
         cache_of_its_own: Path) -> None:
-    # AUDITOR_CACHE_DIR may name a folder that holds other things: they stay.
-    old = cache_of_its_own / "stamp-0123456789abcdef0123"
-    kept = ["stamp-notours", "notes", "stamp-0123456789abcdef0123.txt"]
-    for name in [old.name, *kept[:2]]:
+    # AUDITOR_CACHE_DIR may name a folder that holds other things: they stay; so does
+    # the stamp of another install still in use (a second virtual environment).
+    week_ago = time.time() - run_cache.UNUSED_FOR - 60
+    old, in_use = "stamp-0123456789abcdef0123", "stamp-fedcba9876543210fedc"
+    kept = [in_use, "stamp-notours", "notes", "stamp-0123456789abcdef0124.txt"]
+    for name in [old, *kept[:3]]:
         (cache_of_its_own / name).mkdir(parents=True, mode=0o700)
         (cache_of_its_own / name / "report-html-x.jinja").write_bytes(b"old")
-    (cache_of_its_own / kept[2]).write_text("a file", encoding="utf-8")
+    (cache_of_its_own / kept[3]).write_text("a file", encoding="utf-8")
+    for name in [old, *kept[1:]]:
+        os.utime(cache_of_its_own / name, (week_ago, week_ago))
     cache_of_its_own.chmod(0o700)
     current = run_cache.cache_folder()
     assert current is not None and current.parent == cache_of_its_own
     assert sorted(os.listdir(cache_of_its_own)) == sorted([current.name, *kept])
+
+
+def test_a_stamp_in_use_is_marked_so_at_most_daily(cache_of_its_own: Path) -> None:
+    current = run_cache.cache_folder()
+    assert current is not None
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(current, (two_days_ago, two_days_ago))
+    forget_this_process()
+    assert run_cache.cache_folder() == current
+    assert time.time() - current.stat().st_mtime < 3600
+    an_hour_ago = time.time() - 3600
+    os.utime(current, (an_hour_ago, an_hour_ago))
+    forget_this_process()
+    run_cache.cache_folder()
+    assert current.stat().st_mtime == pytest.approx(an_hour_ago)
 
 
 def test_entries_live_in_a_folder_only_the_user_may_open(cache_of_its_own: Path) -> None:

@@ -10,8 +10,9 @@ Everything here is an optimisation that must never change a result or stop a run
   intercom-sfdc-auditor): compiled code is loaded from it, so it is refused unless this
   user owns it and nobody else may write in it, and its entries live in a subfolder
   only this user may read or write (0700);
-- entries live under a stamp of the installed package (version, Python, and the size and
-  time of every file of the package), so an upgrade or an edit starts a new cache;
+- entries live under a stamp of the installed package (version, Python, and the path,
+  size and time of every file of the package), so an upgrade or an edit starts a new
+  cache; a stamp no install has used for a week is cleared away;
 - any failure (read-only home, full disk, a corrupt entry) quietly means no cache;
 - AUDITOR_NO_CACHE=1 turns it off.
 """
@@ -27,6 +28,7 @@ import shutil
 import stat
 import sys
 import tempfile
+import time
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -82,8 +84,8 @@ def _own_folder(path: Path, *, private: bool) -> bool:
 @cache
 def cache_folder() -> Path | None:
     """This package's cache folder, or None when there is to be no cache."""
-    if os.environ.get(NO_CACHE_VARIABLE, "") not in ("", "0"):
-        return None
+    if os.environ.get(NO_CACHE_VARIABLE, "") not in ("", "0") or not hasattr(os, "getuid"):
+        return None  # (no owner to check without getuid)
     try:
         base = _base_folder()
         stamp = package_stamp()
@@ -91,17 +93,30 @@ def cache_folder() -> Path | None:
         return None
     if not _own_folder(base, private=False) or not _own_folder(base / stamp, private=True):
         return None
-    _forget_other_stamps(base, stamp)
+    _mark_used(base / stamp)
+    _forget_unused_stamps(base, stamp)
     return base / stamp
 
 
-def _forget_other_stamps(base: Path, stamp: str) -> None:
-    # Each upgrade or edit leaves its stamp behind; only the current one is of any use.
+UNUSED_FOR = 7 * 24 * 3600  # seconds before the stamp of another install is cleared away
+_MARKED_WITHIN = 24 * 3600
+
+
+def _mark_used(folder: Path) -> None:
+    # A folder's time says when an install last used it (refreshed at most once a day).
+    with contextlib.suppress(OSError):
+        if time.time() - folder.stat().st_mtime > _MARKED_WITHIN:
+            os.utime(folder)
+
+
+def _forget_unused_stamps(base: Path, stamp: str) -> None:
+    # An upgrade or an edit leaves its stamp behind. Another install in use (a second
+    # virtual environment) keeps its own; a stamp nobody used for a week is cleared.
     # Nothing else is touched: AUDITOR_CACHE_DIR may name a folder that holds more.
     try:
         others = [entry for entry in base.iterdir() if entry.name != stamp
                   and _STAMP.fullmatch(entry.name) and not entry.is_symlink()
-                  and entry.is_dir()]
+                  and entry.is_dir() and time.time() - entry.stat().st_mtime > UNUSED_FOR]
     except OSError:
         return
     for entry in others:
@@ -136,7 +151,7 @@ def checked_before(kind: str, content: bytes, name: str) -> Any:
     path, key = entry
     try:
         kept = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     # An entry is whole or unreadable (written aside, then renamed); the key guards
     # against an entry that is whole but another's.
@@ -160,6 +175,6 @@ def remember_checked(kind: str, content: bytes, name: str, data: Any) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(staged, path)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: text the file cannot encode
         with contextlib.suppress(OSError):
             os.unlink(staged)
