@@ -103,17 +103,17 @@ _INSTALLED: dict[str, list[str]] = {"python": [sys.executable], "auditor": [sys.
 
 
 def install_fresh_copy(folder: Path) -> None:
-    """`pip install .` into a new virtual environment that borrows this Python's packages
-    for the dependencies: byte-compiled and not editable, so that a start-up is measured
-    as a user has it, not compiling the sources of an editable install (this machine
-    sets PYTHONDONTWRITEBYTECODE) nor through a shim. Its cache between runs (see
-    auditor/documents/run_cache.py) is a folder of its own, starting empty."""
+    """`pip install .` into a new virtual environment, dependencies and all: byte-compiled
+    and not editable, and without this Python's own site-packages (whose .pth files run
+    at every start-up), so that a start-up is measured as a user has it, not compiling
+    the sources of an editable install (this machine sets PYTHONDONTWRITEBYTECODE) nor
+    through a shim. Its cache between runs (see auditor/documents/run_cache.py) is a
+    folder of its own, starting empty."""
     venv = folder / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
-                   check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = str(venv / "bin" / "python")
-    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps",
-                    "--disable-pip-version-check", str(REPO)], check=True)
+    subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                    str(REPO)], check=True)
     os.environ["AUDITOR_CACHE_DIR"] = str(folder / "cache")
     _INSTALLED.update(python=[python], auditor=[str(venv / "bin" / "auditor")])
 

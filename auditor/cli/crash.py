@@ -11,25 +11,18 @@ one the collectors signed in with, and frames' local variables are never dumped.
 from __future__ import annotations
 
 import os
-import platform
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from auditor import __version__
 from auditor.cli.app import EXIT_BUG as EXIT_BUG  # re-exported
-from auditor.documents.secrets import (
-    CREDENTIAL_FILE_VARIABLES,
-    CREDENTIAL_VARIABLES,
-    environment_secrets,
-    redact,
-    register,
-)
-from auditor.documents.snapshot import timestamp, utc_now
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @contextmanager
@@ -43,11 +36,11 @@ def reporting_crashes() -> Iterator[None]:
 
 
 def crash_paragraph(kind: str, crash_file: Path | OSError) -> str:
-    if isinstance(crash_file, Path):
+    if isinstance(crash_file, OSError):
+        where = f"The details could not be saved ({crash_file.strerror or crash_file})."
+    else:
         where = (f"The details, with secrets removed, are in {crash_file}; please attach that "
                  "file when you report the bug.")
-    else:
-        where = f"The details could not be saved ({crash_file.strerror or crash_file})."
     return (f"error: the auditor hit a bug ({kind}) and stopped. This is a fault in the "
             "auditor, not in your input or your systems; every file is either as it was or "
             f"completely written. {where}")
@@ -55,7 +48,20 @@ def crash_paragraph(kind: str, crash_file: Path | OSError) -> str:
 
 def write_crash_file(error: BaseException) -> Path | OSError:
     """The crash file's path, or why it could not be written."""
-    import traceback  # here: every run imports this module, few crash
+    # Imported here: every run, `auditor --help` too, imports this module; few crash.
+    import platform
+    import tempfile
+    import traceback
+    from pathlib import Path
+
+    from auditor.documents.secrets import (
+        CREDENTIAL_FILE_VARIABLES,
+        CREDENTIAL_VARIABLES,
+        environment_secrets,
+        redact,
+        register,
+    )
+    from auditor.documents.snapshot import timestamp, utc_now
 
     held = [name for name in CREDENTIAL_VARIABLES + CREDENTIAL_FILE_VARIABLES
             if os.environ.get(name)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
 
@@ -42,7 +41,11 @@ class InputError(Exception):
 def printable(name: str) -> str:
     """Text (a file name, a key) as given, or escaped where it holds a line break, a control
     character or an undecodable byte, so that a message stays one printable paragraph."""
-    return name if name.isprintable() else json.dumps(name)[1:-1]
+    if name.isprintable():
+        return name
+    import json  # here: only a name with unprintable characters needs it
+
+    return json.dumps(name)[1:-1]
 
 
 def quoted(text: str) -> str:

@@ -21,8 +21,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # paths are only passed through: pathlib costs start-up time
+    from pathlib import Path
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
 EXIT_SIGINT, EXIT_SIGTERM = (128 + signum for signum in HANDLED)
