@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import urllib3.connection
 
+from auditor.collect import tls
 from auditor.collect.intercom import config
 from auditor.collect.intercom.collector import IntercomOptions, collect_intercom
 from auditor.collect.salesforce import transport
@@ -38,8 +39,7 @@ class Counting:
 @pytest.fixture
 def cold() -> None:
     """No bundle loaded yet by an earlier test."""
-    config._trusting.cache_clear()
-    transport._context.cache_clear()
+    tls._built.cache_clear()
 
 
 @pytest.mark.usefixtures("cold")

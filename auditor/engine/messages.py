@@ -24,7 +24,7 @@ def _environment() -> SandboxedEnvironment:
     # message comes from the cache between runs when there is one.
     return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
                                 loader=FunctionLoader(lambda text: text),
-                                bytecode_cache=template_cache("message"), cache_size=-1)
+                                bytecode_cache=template_cache("message"))
 
 
 @cache

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import functools
-import os
 import re
 import ssl
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from auditor.collect.tls import shared_context
 from auditor.documents.errors import InputError
 
 REGIONS = {
@@ -92,31 +91,20 @@ def _verify(env: Mapping[str, str]) -> ssl.SSLContext:
     """Trust the CA bundle SSL_CERT_FILE names, else httpx's default bundle (certifi's).
 
     httpx 0.28 no longer reads SSL_CERT_FILE itself, and the collector's environment
-    is a parameter rather than os.environ, so the bundle is loaded here: once per process
-    for as long as the file stays the same, since loading certifi's bundle costs about
-    20 ms of CPU and a fleet runs many collections side by side.
+    is a parameter rather than os.environ, so the bundle is loaded here, once per process
+    (auditor/collect/tls.py).
     """
     cafile = env.get("SSL_CERT_FILE", "").strip()
-    with _loading:  # one thread loads a bundle; the others wait for its context
-        if not cafile:
-            return _default_context()
-        try:
-            return _trusting(cafile, _stamp(cafile))
-        except (OSError, ssl.SSLError) as error:
-            raise InputError(
-                f"SSL_CERT_FILE={cafile!r} could not be loaded as a PEM bundle of CA "
-                f"certificates ({error.strerror or error}). Point it at a readable bundle, "
-                "or unset it to use the default one."
-            ) from None
-
-
-_loading = threading.Lock()
-
-
-def _stamp(path: str) -> tuple[int, int, int]:
-    """Tells one version of a file from another: a changed bundle is loaded again."""
-    found = os.stat(path)
-    return found.st_ino, found.st_size, found.st_mtime_ns
+    if not cafile:
+        return _default_context()
+    try:
+        return shared_context(cafile, _trusting)
+    except (OSError, ssl.SSLError) as error:
+        raise InputError(
+            f"SSL_CERT_FILE={cafile!r} could not be loaded as a PEM bundle of CA "
+            f"certificates ({error.strerror or error}). Point it at a readable bundle, "
+            "or unset it to use the default one."
+        ) from None
 
 
 @functools.cache
@@ -126,7 +114,5 @@ def _default_context() -> ssl.SSLContext:
     return httpx.create_ssl_context(trust_env=False)  # what a client given verify=True makes
 
 
-@functools.lru_cache(maxsize=8)
-def _trusting(cafile: str, version: tuple[int, int, int]) -> ssl.SSLContext:
-    # Shared by every client: an SSLContext may serve many connections and threads.
+def _trusting(cafile: str) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=cafile)

@@ -4,22 +4,22 @@ environment, and one TLS context per bundle for the whole process.
 Given a CA bundle (its own, or certifi's by default), requests has urllib3 build a new
 TLS context and load the bundle into it for every connection: for certifi's bundle,
 about 16 ms of CPU each time, several times for each collection and over again for each
-target of a fleet. Here a bundle is loaded once, for as long as the file stays the same,
-and every connection shares the context (an SSLContext serves many threads).
+target of a fleet. Here every connection shares one context per bundle
+(auditor/collect/tls.py).
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import ssl
-import threading
 from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.adapters import HTTPAdapter
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 from urllib3.util.ssl_ import create_urllib3_context
+
+from auditor.collect.tls import shared_context
 
 if TYPE_CHECKING:
     from requests.adapters import _HostParams, _PoolKwargs
@@ -64,18 +64,12 @@ class Transport(HTTPAdapter):
 
 def _verifying(bundle: str) -> ssl.SSLContext | None:
     try:
-        found = os.stat(bundle)
-        with _loading:  # one thread loads a bundle; the others wait for its context
-            return _context(bundle, (found.st_ino, found.st_size, found.st_mtime_ns))
+        return shared_context(bundle, _context)
     except (OSError, ssl.SSLError):
         return None
 
 
-_loading = threading.Lock()
-
-
-@functools.lru_cache(maxsize=8)
-def _context(bundle: str, version: tuple[int, int, int]) -> ssl.SSLContext:
+def _context(bundle: str) -> ssl.SSLContext:
     # As urllib3 makes one for a connection given ca_certs: the same settings, then the bundle.
     context = create_urllib3_context()
     context.load_verify_locations(cafile=bundle)
