@@ -32,11 +32,25 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Where Debian's package and Homebrew's cask put it, when it is not on PATH.
+KNOWN_PLACES = (
+    "/usr/bin/chromium",
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+)
+HOW_TO_INSTALL = (
+    "apt-get install chromium (Debian, Ubuntu) or brew install --cask chromium (macOS), "
+    "or set AUDITOR_CHROMIUM to a Chromium or Chrome executable"
+)
+
+
 def _chromium() -> str | None:
+    named = os.environ.get("AUDITOR_CHROMIUM")
+    if named:
+        return named
     found = shutil.which("chromium")
     if found:
         return found
-    return "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
+    return next((place for place in KNOWN_PLACES if os.access(place, os.X_OK)), None)
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +62,8 @@ def browser() -> Iterator[Any]:
     executable = _chromium()
     if executable is None:
         if os.environ.get("AUDITOR_REQUIRE_BROWSER"):  # set by .ci/run: CI must not skip
-            pytest.fail("Chromium is required here (AUDITOR_REQUIRE_BROWSER) but not installed")
-        pytest.skip("Chromium not installed: apt-get install chromium")
+            pytest.fail(f"Chromium is required here (AUDITOR_REQUIRE_BROWSER): {HOW_TO_INSTALL}")
+        pytest.skip(f"Chromium not installed: {HOW_TO_INSTALL}")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
