@@ -107,7 +107,7 @@ def install_fresh_copy(folder: Path) -> None:
     and not editable, and without this Python's own site-packages (whose .pth files run
     at every start-up), so that a start-up is measured as a user has it, not compiling
     the sources of an editable install (this machine sets PYTHONDONTWRITEBYTECODE) nor
-    through a shim. Its cache between runs (see auditor/documents/run_cache.py) is a
+    through a shim. Its cache between runs (see auditor/safety/run_cache.py) is a
     folder of its own, starting empty."""
     venv = folder / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)

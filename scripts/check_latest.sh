@@ -23,7 +23,7 @@ py="$venv/bin/python"
 "$py" -m pip install -q --upgrade --upgrade-strategy eager -e '.[test]' || exit 2
 
 locked_version() {  # the version the lock pins for package $1 (normalised name)
-  grep -iE "^$1==" "$lock" | head -n1 | cut -d= -f3
+  grep -iE "^$1==" "$lock" | head -n1 | cut -d= -f3 | cut -d" " -f1
 }
 
 echo "== newest releases that differ from $lock"

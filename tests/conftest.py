@@ -1,4 +1,4 @@
-"""The test run's own cache folder (auditor/documents/run_cache.py): nothing is read from
+"""The test run's own cache folder (auditor/safety/run_cache.py): nothing is read from
 or left in the user's, and each run starts cold, so the first load of the rules and
 templates goes through every check and compile."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.documents.run_cache import CACHE_VARIABLE
+from auditor.safety.run_cache import CACHE_VARIABLE
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -26,9 +26,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def forget_this_process() -> None:
     """What a new process would not know: the cache folder chosen and the templates
     compiled or loaded so far."""
-    from auditor.documents import run_cache
     from auditor.engine import messages
     from auditor.report import render
+    from auditor.safety import run_cache
 
     run_cache.cache_folder.cache_clear()
     render._environment.cache_clear()

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from auditor.cli.fleet_run import Target, TargetOutcome
-from auditor.documents.secrets import register, registered
+from auditor.safety.secrets import register, registered
 
 PARENT_SECRET = "parent-secret-4f1d9a7c2e"  # registered in the parent before the workers start
 LEARNED_SECRET = "learned-in-a-worker-8b3e6d0f1a"  # what a worker signs in with, say

@@ -1,5 +1,5 @@
 """What a server might make of a secret before quoting it back, and a detector, written
-apart from auditor/documents/secrets.py, of any of those forms in an output.
+apart from auditor/safety/secrets.py, of any of those forms in an output.
 
 The detector reads the output as it is and decoded every way a form could have been
 made (character references, %XX, +, backslash escapes; two in a row), then looks there

@@ -19,8 +19,8 @@ import pytest
 
 from auditor.cli import commands as cli_module
 from auditor.cli import pipeline
-from auditor.cli.crash import EXIT_BUG
-from auditor.documents.secrets import Redactor
+from auditor.cli.exit_codes import EXIT_BUG
+from auditor.safety.secrets import Redactor
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "misconfigured.snapshot.json"
 KEY_BODY = ["MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw",

@@ -20,7 +20,7 @@ import yaml
 from click.testing import CliRunner
 
 from auditor.cli.commands import cli
-from auditor.cli.fleet_processes import process_count, run_processes, share_out
+from auditor.cli.fleet_processes import run_processes
 from auditor.cli.fleet_run import (
     FleetProgress,
     SharedCatalogue,
@@ -31,14 +31,15 @@ from auditor.cli.fleet_run import (
     rollup_part,
     run_fleet,
 )
+from auditor.cli.fleet_shares import process_count, share_out
 from auditor.cli.options import load_catalogue
-from auditor.documents.interrupts import (
+from auditor.safety.interrupts import (
     EXIT_SIGINT,
     EXIT_SIGTERM,
     PAUSE_VARIABLE,
     holding_signals,
 )
-from auditor.documents.secrets import REDACTED, redact, registered, start_over
+from auditor.safety.secrets import REDACTED, redact, registered, start_over
 from tests.fleet_workers import LEARNED_SECRET, PARENT_SECRET, audit_stand_in
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -143,7 +144,7 @@ def no_secret_lingers() -> Iterator[None]:
     (200, 1, None, 2, 1), (3, 8, 4, 2, 3), (200, 32, 1, 2, 1), (200, 32, 4, 2, 4)])
 def test_how_many_processes(monkeypatch: pytest.MonkeyPatch, targets: int, concurrency: int,
                             asked: int | None, cpus: int, expected: int) -> None:
-    monkeypatch.setattr("auditor.cli.fleet_processes.available_cpus", lambda: cpus)
+    monkeypatch.setattr("auditor.cli.fleet_shares.available_cpus", lambda: cpus)
     assert process_count(targets, concurrency, asked) == expected
 
 
@@ -285,7 +286,7 @@ def test_a_fleet_keeps_of_each_target_what_its_roll_up_reads() -> None:
 def test_a_worker_begins_with_the_signals_held_until_its_handlers_are_in_place() -> None:
     # A Ctrl-C reaches every process of the terminal's group: a worker still starting
     # must not die with a traceback; the signal waits for handling_signals() instead.
-    held = ("import signal; from auditor.documents.interrupts import handling_signals\n"
+    held = ("import signal; from auditor.safety.interrupts import handling_signals\n"
             "print(sorted(s.name for s in signal.pthread_sigmask(signal.SIG_BLOCK, [])))\n"
             "with handling_signals():\n"
             "    print(sorted(s.name for s in signal.pthread_sigmask(signal.SIG_BLOCK, [])))")

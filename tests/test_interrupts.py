@@ -1,6 +1,6 @@
 """Issue 9: SIGINT and SIGTERM at any moment leave every file whole and old or whole and
 new, leave no temporary file, and exit 130 or 143. Real processes, real signals; the
-moments are made deterministic by the AUDITOR_TEST_PAUSE_AT hook (auditor/documents/interrupts.py)
+moments are made deterministic by the AUDITOR_TEST_PAUSE_AT hook (auditor/safety/interrupts.py)
 or by a server that holds a request, never by timing."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.documents.interrupts import EXIT_SIGINT, EXIT_SIGTERM, PAUSE_VARIABLE
+from auditor.safety.interrupts import EXIT_SIGINT, EXIT_SIGTERM, PAUSE_VARIABLE
 from tests.intercom_fixtures import intercom, make_scenario
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "misconfigured.snapshot.json"

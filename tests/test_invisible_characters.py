@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from auditor.cli.commands import EXIT_BAD_INPUT, EXIT_FINDINGS, cli
 from auditor.cli.progress import describe
 from auditor.collect.run import SourceProgress
-from auditor.documents.display import INVISIBLE, one_line, reveal
 from auditor.report.filters import html_finalize, md, md_code
 from auditor.report.values import md_evidence
+from auditor.safety.display import INVISIBLE, one_line, reveal
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "misconfigured.snapshot.json"
 # The characters the issue names, and a few more of the same kind.

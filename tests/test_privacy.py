@@ -1,4 +1,4 @@
-"""Masking customer email addresses (auditor/documents/privacy.py)."""
+"""Masking customer email addresses (auditor/safety/privacy.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditor.documents.privacy import mask_emails
+from auditor.safety.privacy import mask_emails
 
 
 @pytest.mark.parametrize(("text", "masked"), [

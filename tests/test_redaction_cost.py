@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from auditor.documents import redaction
-from auditor.documents.redaction import REDACTED, Redactor
+from auditor.safety import redaction
+from auditor.safety.redaction import REDACTED, Redactor
 
 TOKEN = "tok-6f2a9c0d8e7b1a5f"  # 19 characters: hits are 12 or more
 PASSWORD = "Pw7x"  # 4 characters: a whole word only

@@ -1,4 +1,4 @@
-"""The cache between runs (auditor/documents/run_cache.py): a second run compiles no
+"""The cache between runs (auditor/safety/run_cache.py): a second run compiles no
 template and re-checks no rule file, and nothing the cache holds or lacks changes a result.
 
 Each test simulates a new process with forget_this_process(); counts, never timers.
@@ -17,11 +17,11 @@ from typing import Any
 import jinja2
 import pytest
 
-from auditor.documents import run_cache
 from auditor.documents.errors import InputError
 from auditor.engine import catalogue
 from auditor.engine.catalogue import load_rules
 from auditor.report.render import render
+from auditor.safety import run_cache
 from tests.conftest import forget_this_process
 from tests.report_fixtures import results_for
 from tests.snapshots import example

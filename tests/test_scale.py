@@ -56,8 +56,9 @@ def test_the_overview_loads_no_command_and_lists_every_one() -> None:
     loaded = out.splitlines()[-1]
     # The crash handler's own needs (secrets, snapshot dates) load only on a crash.
     assert loaded == repr(["auditor.cli", "auditor.cli.app", "auditor.cli.commands",
-                           "auditor.cli.crash", "auditor.documents", "auditor.documents.display",
-                           "auditor.documents.errors", "auditor.documents.interrupts"])
+                           "auditor.cli.crash", "auditor.cli.exit_codes", "auditor.documents",
+                           "auditor.documents.errors", "auditor.safety", "auditor.safety.display",
+                           "auditor.safety.interrupts"])
     for name in COMMANDS:
         assert f"\n  {name} " in out
 

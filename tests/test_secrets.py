@@ -1,4 +1,4 @@
-"""auditor/documents/secrets.py: what is redacted, what is left, and the ways in (data, streams,
+"""auditor/safety/secrets.py: what is redacted, what is left, and the ways in (data, streams,
 the environment). The channels end to end are in tests/test_secrets_matrix.py."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from auditor.documents import secrets
-from auditor.documents.secrets import REDACTED, Redactor, environment_secrets, private_key_parts
+from auditor.safety import secrets
+from auditor.safety.secrets import REDACTED, Redactor, environment_secrets, private_key_parts
 from tests.secret_leaks import TRANSFORMS, assert_no_leak
 from tests.test_salesforce_auth import rsa_key_pair
 

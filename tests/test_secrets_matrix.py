@@ -27,10 +27,10 @@ from click.testing import CliRunner
 from auditor.cli import commands as cli_module
 from auditor.cli import pipeline
 from auditor.cli.commands import EXIT_PARTIAL, cli
-from auditor.cli.crash import EXIT_BUG
+from auditor.cli.exit_codes import EXIT_BUG
 from auditor.collect.intercom import client as intercom_client
 from auditor.collect.salesforce import auth as salesforce_auth
-from auditor.documents.secrets import REDACTED, private_key_parts
+from auditor.safety.secrets import REDACTED, private_key_parts
 from tests.emulators.intercom import Fault as IntercomFault
 from tests.emulators.salesforce import Fault, Scenario
 from tests.intercom_fixtures import TOKEN, intercom, make_scenario

@@ -9,17 +9,11 @@ from typing import Any
 import click
 
 from auditor import __version__
-from auditor.documents.display import one_line
+from auditor.cli.exit_codes import EXIT_BAD_INPUT, EXIT_CODES
 from auditor.documents.errors import InputError
-from auditor.documents.interrupts import EXIT_SIGINT, EXIT_SIGTERM, handling_signals
+from auditor.safety.display import one_line
+from auditor.safety.interrupts import handling_signals
 
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_PARTIAL, EXIT_BUG = 0, 1, 2, 3, 4
-# The README's exit-code table, in short; \b keeps click from rewrapping it.
-EXIT_CODES = f"""\b
-Exit codes: {EXIT_OK} no failing finding at or above --fail-on; {EXIT_FINDINGS} failing findings;
-{EXIT_BAD_INPUT} bad input or usage; {EXIT_PARTIAL} a source asked for could not be collected;
-{EXIT_BUG} a bug in the auditor (a crash file holds the details);
-{EXIT_SIGINT}/{EXIT_SIGTERM} stopped by SIGINT (Ctrl-C)/SIGTERM, no file half-written."""
 ENVIRONMENT = """\b
 Environment (docs/salesforce.md, docs/intercom.md):
   SF_INSTANCE_URL + SF_ACCESS_TOKEN, or SF_USERNAME + SF_PASSWORD + SF_SECURITY_TOKEN,
@@ -72,7 +66,7 @@ class _AuditorGroup(click.Group):
             formatter.write_dl([(name, COMMANDS[name][1]) for name in self.list_commands(ctx)])
 
     def invoke(self, ctx: click.Context) -> Any:
-        from auditor.documents.secrets import environment_secrets, redacting_streams, start_over
+        from auditor.safety.secrets import environment_secrets, redacting_streams, start_over
 
         # Each command starts with the environment's credentials (the collectors add those
         # they sign in with), and nothing it prints can show one, in any form.

@@ -11,7 +11,8 @@ from typing import Any
 
 import click
 
-from auditor.cli.app import ENVIRONMENT, EXIT_CODES, EXIT_OK, EXIT_PARTIAL, HELP, cli
+from auditor.cli.app import ENVIRONMENT, HELP, cli
+from auditor.cli.exit_codes import EXIT_CODES, EXIT_OK, EXIT_PARTIAL
 from auditor.cli.options import collection_options, config_option, report_options
 from auditor.documents.vocabulary import PROFILES
 

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from auditor.cli.app import (
-    EXIT_BAD_INPUT,
-    EXIT_FINDINGS,
-    EXIT_OK,
-    EXIT_PARTIAL,
-    cli,
-    main,
-)
+from auditor.cli.app import cli, main
+from auditor.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, EXIT_PARTIAL
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FINDINGS", "EXIT_OK", "EXIT_PARTIAL", "cli", "main"]
 

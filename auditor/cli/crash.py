@@ -4,7 +4,7 @@ An unexpected exception must not look like bad input (exit 2) or failing finding
 (exit 1), and must not print a traceback where a person expects a finding. It exits 4
 and names a crash file in the system's temporary folder holding what a developer needs.
 That file is read by others, so it holds no secret: it is written through the process's
-Redactor (auditor.documents.secrets), which holds every credential of the environment and every
+Redactor (auditor.safety.secrets), which holds every credential of the environment and every
 one the collectors signed in with, and frames' local variables are never dumped.
 """
 
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import click
 
 from auditor import __version__
-from auditor.cli.app import EXIT_BUG as EXIT_BUG  # re-exported
+from auditor.cli.exit_codes import EXIT_BUG
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -54,14 +54,14 @@ def write_crash_file(error: BaseException) -> Path | OSError:
     import traceback
     from pathlib import Path
 
-    from auditor.documents.secrets import (
+    from auditor.documents.snapshot import timestamp, utc_now
+    from auditor.safety.secrets import (
         CREDENTIAL_FILE_VARIABLES,
         CREDENTIAL_VARIABLES,
         environment_secrets,
         redact,
         register,
     )
-    from auditor.documents.snapshot import timestamp, utc_now
 
     held = [name for name in CREDENTIAL_VARIABLES + CREDENTIAL_FILE_VARIABLES
             if os.environ.get(name)]

@@ -11,9 +11,8 @@ from pathlib import Path
 import click
 
 from auditor.cli.app import HELP, cli
+from auditor.cli.fleet_shares import TARGETS_PER_PROCESS
 from auditor.cli.options import DEFAULT_CONFIG
-
-TARGETS_PER_PROCESS = 8  # fewer for each, and a process costs more to start than it saves
 
 
 @cli.command(context_settings=HELP)
@@ -37,7 +36,7 @@ def fleet(ctx: click.Context, /, fleet_file: Path, out_dir: Path | None, concurr
     One target failing is recorded in its row with the reason and never stops the
     others. The exit code is the worst of the targets'.
     """
-    from auditor.cli.fleet_processes import process_count, run_processes
+    from auditor.cli.fleet_processes import run_processes
     from auditor.cli.fleet_run import (
         FleetProgress,
         SharedCatalogue,
@@ -45,11 +44,12 @@ def fleet(ctx: click.Context, /, fleet_file: Path, out_dir: Path | None, concurr
         load_fleet,
         rollup,
     )
+    from auditor.cli.fleet_shares import process_count
     from auditor.documents.config import as_flag_defaults, load_config
-    from auditor.documents.display import one_line
     from auditor.documents.files import check_targets, replace_all
     from auditor.documents.snapshot import utc_now
     from auditor.report.render import render_rollup
+    from auditor.safety.display import one_line
 
     config_path = config_file or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
     shared = as_flag_defaults(load_config(config_path)) if config_path else {}

@@ -16,7 +16,6 @@ test's emulators, say), and a fork copies any lock one of them holds, never rele
 from __future__ import annotations
 
 import multiprocessing
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -26,7 +25,6 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from auditor.cli.fleet import TARGETS_PER_PROCESS
 from auditor.cli.fleet_run import (
     AuditOne,
     Target,
@@ -35,28 +33,9 @@ from auditor.cli.fleet_run import (
     bug,
     run_fleet,
 )
-from auditor.documents.interrupts import child_process, handling_signals, holding_signals
-from auditor.documents.secrets import redacting_streams, register, registered, start_over
-
-
-def available_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def process_count(targets: int, concurrency: int, asked: int | None = None) -> int:
-    """How many processes audit the targets: as asked, else one per CPU with enough
-    targets each; never more than there are targets or threads to share out."""
-    wanted = asked if asked is not None else min(available_cpus(),
-                                                 targets // TARGETS_PER_PROCESS)
-    return max(1, min(wanted, targets, concurrency))
-
-
-def share_out(count: int, parts: int) -> list[int]:
-    """`count` split into `parts` as evenly as can be, the larger parts first."""
-    return [count // parts + (1 if part < count % parts else 0) for part in range(parts)]
+from auditor.cli.fleet_shares import share_out
+from auditor.safety.interrupts import child_process, handling_signals, holding_signals
+from auditor.safety.secrets import redacting_streams, register, registered, start_over
 
 
 def run_processes(targets: list[Target], audit_one: AuditOne, out_dir: Path, *,

@@ -251,8 +251,8 @@ def audit_target(target: Target, out_dir: Path,
                  catalogue: Catalogue | None = None) -> TargetOutcome:
     """One target through the same steps as `auditor audit`, quietly; `catalogue`, when
     given, reads the rules (a SharedCatalogue, for the fleet)."""
-    from auditor.cli.app import EXIT_PARTIAL
     from auditor.cli.audit import audit
+    from auditor.cli.exit_codes import EXIT_PARTIAL
     from auditor.cli.pipeline import audit_snapshot
     from auditor.cli.steps import (
         REPORT_KEYS,

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from auditor.cli.app import EXIT_OK, EXIT_PARTIAL, HELP, cli
+from auditor.cli.app import HELP, cli
+from auditor.cli.exit_codes import EXIT_OK, EXIT_PARTIAL
 from auditor.cli.options import (
     collection_options,
     config_option,

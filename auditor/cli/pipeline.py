@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from auditor.documents.files import replace_all
 from auditor.documents.load import load_document
-from auditor.documents.secrets import redact_data
 from auditor.documents.snapshot import utc_now
 from auditor.engine.catalogue import SEVERITIES, Rule
 from auditor.engine.evaluate import evaluate
 from auditor.report.render import DEFAULT_FORMATS, FORMATS, render
 from auditor.report.results import build_results, effective_configuration
+from auditor.safety.secrets import redact_data
 
 if TYPE_CHECKING:  # waivers and baselines are imported by the runs that use them
     from auditor.engine.waivers import Waiver

@@ -7,8 +7,8 @@ import threading
 from typing import TextIO
 
 from auditor.collect.run import SourceProgress
-from auditor.documents.display import one_line
 from auditor.documents.snapshot import SOURCES
+from auditor.safety.display import one_line
 
 FINAL_STATES = ("collected", "partial", "unavailable", "skipped")
 _SPINNER = "|/-\\"

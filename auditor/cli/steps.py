@@ -17,16 +17,16 @@ import click
 
 from auditor.cli.options import load_catalogue
 from auditor.cli.pipeline import AuditOutcome, AuditPlan, read_waivers
-from auditor.documents.display import one_line
 from auditor.documents.errors import InputError
 from auditor.documents.files import beside, check_targets, write_atomically
 from auditor.documents.load import load_document
-from auditor.documents.secrets import redact_data
 from auditor.documents.settings import load_settings
 from auditor.documents.snapshot import SOURCES, dump_snapshot, utc_now
 from auditor.documents.validation import validate_document
 from auditor.engine.catalogue import Rule
 from auditor.report.render import render_summary_table
+from auditor.safety.display import one_line
+from auditor.safety.secrets import redact_data
 
 # What load_catalogue does: the rules and their parameters, from the rule options.
 Catalogue = Callable[[tuple[Path, ...], tuple[tuple[str, Any], ...], tuple[tuple[str, str], ...]],

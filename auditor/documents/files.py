@@ -9,7 +9,7 @@ The files of one run (the reports; or one snapshot) are replaced as a set:
 3. the targets are replaced, each one's old content kept aside until all are in
    place, so a failure part-way puts back every file that was there.
 
-Step 3 is a critical section (auditor/documents/interrupts.py): SIGINT or SIGTERM waits for it,
+Step 3 is a critical section (auditor/safety/interrupts.py): SIGINT or SIGTERM waits for it,
 and before it ends the process removes the temporary files and the folders step 2 made.
 """
 
@@ -24,8 +24,8 @@ from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 from auditor.documents.errors import InputError
-from auditor.documents.interrupts import critical, leftover, pause_point
-from auditor.documents.secrets import redact
+from auditor.safety.interrupts import critical, leftover, pause_point
+from auditor.safety.secrets import redact
 
 
 def check_targets(paths: Iterable[Path]) -> None:

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from auditor.documents.errors import InputError, did_you_mean
 from auditor.documents.load import Document, quoted
 from auditor.documents.plain_data import JsonPath, cut
-from auditor.documents.privacy import mask_emails
 from auditor.documents.timestamps import parse_date, parse_timestamp
 from auditor.documents.vocabulary import SCHEMA_NAMES
+from auditor.safety.privacy import mask_emails
 
 if TYPE_CHECKING:  # jsonschema is imported where needed: it is slow to import
     import jsonschema

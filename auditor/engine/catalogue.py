@@ -8,7 +8,6 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from auditor.documents.addresses import https_url
 from auditor.documents.errors import InputError
 from auditor.documents.load import (
     Document,
@@ -18,12 +17,13 @@ from auditor.documents.load import (
     read_text_file,
 )
 from auditor.documents.plain_data import MAX_DOCUMENT_BYTES, JsonPath, plain_data_problem
-from auditor.documents.run_cache import checked_before, remember_checked
 from auditor.documents.validation import shown, validate_document
 from auditor.engine.checks import CHECKS
 from auditor.engine.messages import template_problem
 from auditor.engine.rule import SEVERITIES, Read, Rule, with_params
 from auditor.engine.sections import SECTION_BY_KEY, SECTION_ORDER
+from auditor.safety.addresses import https_url
+from auditor.safety.run_cache import checked_before, remember_checked
 
 __all__ = ["SEVERITIES", "Rule", "load_rules", "resolve_params", "with_params"]
 

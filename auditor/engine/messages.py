@@ -18,7 +18,7 @@ def _environment() -> SandboxedEnvironment:
     from jinja2 import FunctionLoader, StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
 
-    from auditor.documents.run_cache import template_cache
+    from auditor.safety.run_cache import template_cache
 
     # A message's name is its text: loaded through a loader, so that the compiled
     # message comes from the cache between runs when there is one.

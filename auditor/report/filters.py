@@ -15,8 +15,8 @@ from typing import Any, TypeGuard
 
 from markupsafe import Markup, escape
 
-from auditor.documents.display import INVISIBLE, code_point, one_line, reveal
 from auditor.documents.timestamps import parse_timestamp
+from auditor.safety.display import INVISIBLE, code_point, one_line, reveal
 
 
 class MdSafe(str):

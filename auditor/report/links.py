@@ -13,8 +13,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from auditor.documents.addresses import https_url
 from auditor.report.filters import MdSafe, md
+from auditor.safety.addresses import https_url
 
 _RULE_ID = r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*"
 # "see api_usage.limit_set", "see rule cases.activities_enabled", "(see `connection.x`)";

@@ -54,8 +54,8 @@ def _environment(kind: str) -> Environment:
     compiled once per run however many reports use it."""
     from jinja2 import PackageLoader, StrictUndefined
 
-    from auditor.documents.run_cache import template_cache
     from auditor.report.environment import ReportEnvironment
+    from auditor.safety.run_cache import template_cache
 
     env = ReportEnvironment(
         loader=PackageLoader("auditor.report", "templates"),

@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from auditor.documents.display import one_line
 from auditor.engine.catalogue import SEVERITIES
+from auditor.safety.display import one_line
 
 STATUS_ORDER = {"fail": 0, "unknown": 1, "waived": 2, "not_applicable": 3, "pass": 4}
 SEVERITY_ORDER = {severity: index for index, severity in enumerate(SEVERITIES)}

@@ -20,7 +20,7 @@ import httpx
 
 from auditor.collect import RequestCounter
 from auditor.collect.answers import ItemUnavailable, describe, quote
-from auditor.documents.secrets import Redactor, register
+from auditor.safety.secrets import Redactor, register
 
 log = logging.getLogger(__name__)
 

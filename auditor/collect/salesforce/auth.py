@@ -8,7 +8,7 @@
 
 Whatever the way, the result is an access token for an instance, and whatever signing
 in told about the user it belongs to. Every secret met on the way is remembered, by the
-session and by the process (auditor.documents.secrets), so that no message and no output can
+session and by the process (auditor.safety.secrets), so that no message and no output can
 carry it, in any form. Local credentials that cannot work (a key file that is
 not an unencrypted RSA private key, a CLI answer that is not the JSON it should be) are
 InputError before any request; a login answer of the wrong shape is SourceUnavailable.
@@ -37,7 +37,7 @@ from auditor.collect.salesforce.keys import private_key
 from auditor.collect.salesforce.queries import SALESFORCE_ID
 from auditor.collect.salesforce.transport import Transport
 from auditor.documents.errors import InputError
-from auditor.documents.secrets import Redactor, private_key_parts, register
+from auditor.safety.secrets import Redactor, private_key_parts, register
 
 DEFAULT_API_VERSION = "62.0"
 # SOAP login() is not available from API 65.0 on (it is retired in Summer '27).

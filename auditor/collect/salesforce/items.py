@@ -14,8 +14,8 @@ from auditor.collect import UserKeys
 from auditor.collect.answers import Fields, ItemUnavailable
 from auditor.collect.salesforce import evidence as ev
 from auditor.collect.salesforce.api import QueryResults, Unreadable
-from auditor.documents.secrets import Redactor
 from auditor.documents.snapshot import unavailable
+from auditor.safety.secrets import Redactor
 
 Result = ev.Page | Unreadable
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from auditor.documents.privacy import mask_email
 from auditor.documents.snapshot import parse_timestamp
 from auditor.engine.checks.base import CheckInput, Outcome, listing, named_check
+from auditor.safety.privacy import mask_email
 
 
 @named_check

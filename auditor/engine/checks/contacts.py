@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.documents.privacy import mask_email
 from auditor.documents.snapshot import DUPLICATE_EMAILS_COUNTED
 from auditor.engine.checks.base import CheckInput, Outcome, named_check, plural
+from auditor.safety.privacy import mask_email
 
 _EXAMPLES_IN_MESSAGE = 3
 

@@ -129,7 +129,7 @@ def template_cache(kind: str) -> BytecodeCache | None:
     folder = cache_folder()
     if folder is None:
         return None
-    from auditor.documents.template_cache import QuietBytecodeCache
+    from auditor.safety.template_cache import QuietBytecodeCache
 
     return QuietBytecodeCache(str(folder), f"{kind}-%s.jinja")
 

@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TextIO, TypeVar
 
-from auditor.documents.redaction import REDACTED as REDACTED  # re-exported
-from auditor.documents.redaction import SHORTEST_SECRET
-from auditor.documents.redaction import Redactor as Redactor  # re-exported
+from auditor.safety.redaction import REDACTED as REDACTED  # re-exported
+from auditor.safety.redaction import SHORTEST_SECRET
+from auditor.safety.redaction import Redactor as Redactor  # re-exported
 
 # The variables that hold credentials (docs/salesforce.md, docs/intercom.md), and those
 # that name a file holding one.
