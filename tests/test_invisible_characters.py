@@ -6,17 +6,35 @@ from __future__ import annotations
 import json
 import sys
 import unicodedata
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from auditor.cli.commands import EXIT_BAD_INPUT, EXIT_FINDINGS, cli
+from auditor.cli.fleet_run import TargetOutcome, rollup, rollup_part
 from auditor.cli.progress import describe
 from auditor.collect.run import SourceProgress
+from auditor.engine.catalogue import load_rules, resolve_params
+from auditor.engine.evaluate import evaluate
 from auditor.report.filters import html_finalize, md, md_code
+from auditor.report.render import render, render_rollup, render_summary_table
+from auditor.report.results import build_results
 from auditor.report.values import md_evidence
 from auditor.safety.display import INVISIBLE, one_line, reveal
+from tests.hostile_text import (
+    CORPUS,
+    JOINED,
+    assert_html_neutral,
+    assert_junit_neutral,
+    assert_md_neutral,
+    assert_sarif_neutral,
+    raw_characters,
+    sarif_messages,
+)
+from tests.snapshots import example, with_value
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "misconfigured.snapshot.json"
 # The characters the issue names, and a few more of the same kind.
@@ -102,3 +120,69 @@ def test_a_snapshot_carrying_them_is_reported_with_them_spelled_out(tmp_path: Pa
     assert "consultant&lt;U+200B&gt;@partner.example" in html
     # The machine format keeps the data as it is, for programs to judge.
     assert "Globex\u202eproC" in (out / "report.json").read_text(encoding="utf-8")
+
+
+# --- Issue 22: one neutraliser for every channel, against one corpus of hostile text ----
+
+@pytest.mark.parametrize("name", list(CORPUS))
+def test_one_line_neutralises_every_hostile_value(name: str) -> None:
+    shown = one_line(CORPUS[name])
+    assert raw_characters(shown) == []
+    assert "\n" not in shown and "\t" not in shown
+
+
+def hostile_results(profile: str = "audit") -> dict[str, Any]:
+    """The misconfigured example's results with the whole corpus in every text a report
+    shows: values, reasons, rule texts and a waiver, as if something got past every check."""
+    snapshot = with_value(example("misconfigured"), "settings.workspace", JOINED)
+    snapshot = with_value(snapshot, "intercom.teammates.0.name", JOINED)
+    snapshot = with_value(snapshot, "salesforce.integration_users.0.profile_name", JOINED)
+    snapshot = with_value(snapshot, "salesforce.leads",
+                          {"status": "unavailable", "reason": JOINED})
+    rules = load_rules()
+    results = build_results(evaluate(rules, snapshot, resolve_params(rules, {})), snapshot,
+                            generated_at=datetime(2026, 11, 26, tzinfo=UTC), profile=profile)
+    for section in results["sections"]:
+        section["title"] += " " + JOINED
+    for finding in results["findings"]:
+        for key in ("title", "message", "remediation", "rationale", "where"):
+            finding[key] = f"{finding.get(key) or ''} {JOINED}"
+        finding.setdefault("evidence", {})["hostile"] = [JOINED, {"name": JOINED}]
+    waived = next(f for f in results["findings"] if f["status"] == "fail")
+    waived.update(status="waived", waiver={"rule": waived["rule_id"], "reason": JOINED,
+                                           "approved_by": JOINED, "expires": "2027-01-01",
+                                           "original_status": "fail"})
+    return results
+
+
+REVEALED = "moc.&lt;U+202E&gt;elpmaxe"  # the right-to-left override, escaped in markup
+
+
+@pytest.mark.parametrize("profile", ["audit", "onboarding"])
+def test_every_report_format_neutralises_the_whole_corpus(profile: str) -> None:
+    results = hostile_results(profile)
+    html, markdown = render(results, "html"), render(results, "md")
+    sarif, junit = render(results, "sarif"), render(results, "junit")
+    assert_html_neutral(html)
+    assert_md_neutral(markdown)
+    assert_sarif_neutral(sarif)
+    assert_junit_neutral(junit)
+    for text in (html, markdown, junit):
+        assert REVEALED in text
+    messages = sarif_messages(sarif)
+    assert any("\\[click here\\](https://evil.example/login)" in m for m in messages["plain"])
+    assert messages["justification"]
+    summary = render_summary_table(results, width=100, color=False)
+    assert raw_characters(summary) == []
+    assert "moc.<U+202E>elpmaxe" in summary
+
+
+def test_the_fleet_index_neutralises_the_whole_corpus() -> None:
+    results = hostile_results()
+    failed = TargetOutcome("initech", 3, reason=JOINED)
+    audited = TargetOutcome("acme", 1, rollup_part(results), reason=JOINED)
+    index = rollup([failed, audited], datetime(2026, 11, 26, tzinfo=UTC))
+    html, markdown = render_rollup(index, "html"), render_rollup(index, "md")
+    assert_html_neutral(html)
+    assert_md_neutral(markdown)
+    assert REVEALED in html and REVEALED in markdown

@@ -110,10 +110,11 @@ def demo(out_dir: Path, example: str, profile: str) -> None:
     from auditor.cli.options import load_catalogue
     from auditor.cli.pipeline import AuditPlan, audit_snapshot
     from auditor.cli.steps import print_outcome
+    from auditor.safety.display import one_line
 
     rules, params = load_catalogue((), ())
     plan = AuditPlan(rules=rules, params=params, out_dir=out_dir, fail_on="never",
                      profile=profile)
     outcome = audit_snapshot(snapshot, snapshot_file, plan)
     print_outcome(outcome, out_dir, no_color=False)
-    click.echo(f"Open {outcome.written[0]} in a browser to read the report.")
+    click.echo(f"Open {one_line(str(outcome.written[0]))} in a browser to read the report.")

@@ -14,6 +14,7 @@ from auditor.collect import Preflight, RequestCounter, ignore_request
 from auditor.documents.errors import InputError
 from auditor.documents.snapshot import SOURCE_LABELS
 from auditor.engine.catalogue import Rule
+from auditor.safety.display import one_line
 
 Probe = Callable[[RequestCounter], Preflight]
 
@@ -96,4 +97,4 @@ def describe(preflight: Preflight, rules: list[Rule]) -> str:
     elif ready(preflight, rules):
         lines.append("  everything the audit reads is within reach")
     # Problems quote API answers: no control character may drive the terminal.
-    return "\n".join("".join(ch if ch.isprintable() else " " for ch in line) for line in lines)
+    return "\n".join(one_line(line) for line in lines)

@@ -18,6 +18,7 @@ from auditor.cli.options import (
 )
 from auditor.documents.errors import InputError, did_you_mean
 from auditor.documents.vocabulary import SCHEMA_NAMES
+from auditor.safety.display import one_line
 
 if TYPE_CHECKING:
     from auditor.engine.catalogue import Rule
@@ -70,7 +71,9 @@ def rules_command(rule_id: str | None, rules_dirs: tuple[Path, ...],
 
     rules, resolved = load_catalogue(rules_dirs, params, severities)
     if rule_id is None:
-        rows = [[r.id, r.severity, r.basis, r.title] for r in rules]
+        # A rule file is the user's: its text is shown as safely as an API's.
+        rows = [[one_line(text) for text in (r.id, r.severity, r.basis, r.title)]
+                for r in rules]
         click.echo(tabulate(rows, headers=["id", "severity", "evidence", "title"]))
         return
     by_id = {r.id: r for r in rules}
@@ -96,7 +99,7 @@ def _describe_rule(rule: Rule, params: dict[str, Any]) -> str:
         lines += [f"  {ref['title']}" + (f" <{ref['url']}>" if ref.get("url") else "")
                   for ref in rule.references]
     lines += ["", f"Defined in {rule.origin}"]
-    return "\n".join(lines)
+    return "\n".join(one_line(line) for line in lines)
 
 
 @cli.command(context_settings=HELP)
@@ -166,7 +169,7 @@ def diff(old: Path, new: Path, fmt: str, rules_dirs: tuple[Path, ...],
     else:
         result = _diff_snapshots(old, new, load_catalogue(rules_dirs, params, severities))
         result["values"] = changed_values(*(result.pop("snapshots")))
-    escape = md if fmt == "md" else str
+    escape = md if fmt == "md" else one_line
     click.echo(render_diff(result, fmt, escape), nl=False)
 
 

@@ -17,6 +17,7 @@ from auditor.documents.load import Document, format_path, load_document
 from auditor.documents.plain_data import plain_data_problem
 from auditor.documents.timestamps import parse_timestamp as parse_timestamp  # re-exported, RFC 3339
 from auditor.documents.validation import load_schema, part_validator, validate_document
+from auditor.safety.display import one_line
 
 SNAPSHOT_VERSION = 1
 SOURCES = ("salesforce", "intercom")
@@ -36,12 +37,17 @@ def timestamp(moment: datetime) -> str:
 
 
 def unavailable(reason: str) -> dict[str, str]:
-    """The marker for evidence that could not be read, with the reason the API gave."""
-    return {"status": "unavailable", "reason": reason}
+    """The marker for evidence that could not be read, with the reason the API gave.
+
+    A reason quotes what a server said, which may hold escape codes or invisible text: it
+    is neutralised here, as it is collected, so that a saved snapshot always reads back
+    (a snapshot refuses control characters) and no report carries them.
+    """
+    return {"status": "unavailable", "reason": one_line(reason)}
 
 
 def skipped(reason: str) -> dict[str, str]:
-    return {"status": "skipped", "reason": reason}
+    return {"status": "skipped", "reason": one_line(reason)}
 
 
 # The keys of a collected source section that describe the collection, not evidence.

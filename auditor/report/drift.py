@@ -9,7 +9,7 @@ snapshots, every attested or observed value that changed is listed as well, old 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from auditor.documents.snapshot import SOURCES, evidence_items
@@ -106,8 +106,9 @@ def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
         yield path, value
 
 
-def render_diff(diff: dict[str, Any], fmt: str, escape: Any = str) -> str:
-    """The diff as terminal text or Markdown (`escape` makes a value safe in Markdown)."""
+def render_diff(diff: dict[str, Any], fmt: str, escape: Callable[[str], str]) -> str:
+    """The diff as terminal text or Markdown; `escape` makes a value safe for the one or
+    the other (one_line, md)."""
     if fmt == "json":
         return json.dumps(diff, indent=2, ensure_ascii=False) + "\n"
     heading = "## " if fmt == "md" else ""

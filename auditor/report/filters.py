@@ -16,7 +16,7 @@ from typing import Any, TypeGuard
 from markupsafe import Markup, escape
 
 from auditor.documents.timestamps import parse_timestamp
-from auditor.safety.display import INVISIBLE, code_point, one_line, reveal
+from auditor.safety.display import INVISIBLE, each_line, one_line
 
 
 class MdSafe(str):
@@ -144,16 +144,14 @@ def html_code_spans(value: Any) -> Markup:
 
 
 def html_finalize(value: Any) -> Any:
-    """The HTML environment's finalize: invisible characters spelled out as <U+XXXX> in
-    every value, before autoescape; in text a filter already escaped (Markup), with the
-    angle brackets escaped here."""
+    """The HTML environment's finalize: every value made safe by one_line before
+    autoescape; text a filter or macro already escaped (Markup) line by line, its line
+    feeds kept (they are the page's own layout) and the angle brackets around <U+XXXX>
+    escaped here."""
     if isinstance(value, Markup):
-        if INVISIBLE.search(value) is None:  # nearly always
-            return value
-        return Markup(INVISIBLE.sub(lambda match: f"&lt;{code_point(match.group())}&gt;",
-                                    value))
+        return Markup(each_line(str(value), "&lt;{}&gt;"))
     if isinstance(value, str):
-        return reveal(value)
+        return one_line(value)
     return value
 
 

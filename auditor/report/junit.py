@@ -7,16 +7,16 @@ pass -> a plain test case.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from xml.etree import ElementTree
 
-# XML 1.0 cannot hold most control characters, even escaped; a value from an API might.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+from auditor.safety.display import one_line
 
 
 def _text(value: Any) -> str:
-    return _NOT_XML.sub("\ufffd", str(value))
+    # Neutralised as every channel's text is; this also keeps out every character XML 1.0
+    # cannot hold, even escaped (most C0 controls, U+FFFE, U+FFFF, lone surrogates).
+    return one_line(str(value))
 
 
 def render_junit(results: dict[str, Any]) -> str:

@@ -10,7 +10,11 @@ line holding the attested value where there is one, else at the rule's file.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+
+from auditor.report.filters import md
+from auditor.safety.display import one_line
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 # SARIF has three problem levels; the audit's five severities fold onto them.
@@ -18,6 +22,30 @@ LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "not
           "info": "note"}
 # GitHub code scanning ranks results by this number (0.1-10) when it is present.
 SCORES = {"critical": "9.0", "high": "7.0", "medium": "5.0", "low": "3.0", "info": "1.0"}
+# What SARIF 2.1.0 gives meaning to in a message string (the standard's section 3.11,
+# https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html):
+# - 3.11.6, embedded links: a plain text message may hold [link text](link destination),
+#   where "\", "[" and "]" are the escaped link characters, each written after a
+#   backslash to stand for itself;
+# - 3.11.5, placeholders: "{0}" stands for an argument, and a literal "{" or "}" is
+#   written "{{" or "}}", in plain text and formatted (Markdown) messages alike.
+_LINK_CHARACTERS = re.compile(r"[\\\[\]]")
+
+
+def plain_text(value: str) -> str:
+    """Text from a rule file or an API as a SARIF plain text message: neutralised like
+    every other channel's, with no link and no placeholder in it, so that
+    "[text](https://...)" from data is shown as written and never becomes a link."""
+    return _literal_braces(_LINK_CHARACTERS.sub(r"\\\g<0>", one_line(value)))
+
+
+def _formatted(value: str) -> str:
+    """The same text as a SARIF formatted message: Markdown escaped as report.md escapes it."""
+    return _literal_braces(md(value))
+
+
+def _literal_braces(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def render_sarif(results: dict[str, Any]) -> str:
@@ -55,14 +83,14 @@ def _rule(finding: dict[str, Any], sections: dict[str, str]) -> dict[str, Any]:
         "id": finding["rule_id"],
         "name": "".join(part.capitalize() for part in finding["rule_id"].replace(".", "_")
                         .split("_")),
-        "shortDescription": {"text": finding["title"]},
-        "fullDescription": {"text": finding["rationale"]},
-        "help": {"text": help_text, "markdown": help_text},
+        "shortDescription": {"text": plain_text(finding["title"])},
+        "fullDescription": {"text": plain_text(finding["rationale"])},
+        "help": {"text": plain_text(help_text), "markdown": _formatted(help_text)},
         "defaultConfiguration": {"level": LEVELS[severity]},
         "properties": {
             "tags": [finding["section"], finding["basis"]],
             "severity": severity,
-            "guide-section": sections.get(finding["section"], finding["section"]),
+            "guide-section": one_line(sections.get(finding["section"], finding["section"])),
             "security-severity": SCORES[severity],
         },
     }
@@ -80,7 +108,7 @@ def _result(finding: dict[str, Any], rule_index: int) -> dict[str, Any]:
         # only on failures, and dashboards show notes where they hide level "none".
         "kind": "fail",
         "level": LEVELS[finding["severity"]] if status == "fail" else "note",
-        "message": {"text": finding["message"]},
+        "message": {"text": plain_text(finding["message"])},
         "locations": [_location(finding)],
         "properties": {"status": status, "basis": finding["basis"]},
     }
@@ -89,8 +117,8 @@ def _result(finding: dict[str, Any], rule_index: int) -> dict[str, Any]:
         result["suppressions"] = [{
             "kind": "external",
             "status": "accepted",
-            "justification": f"{waiver['reason']} (approved by {waiver['approved_by']}, "
-                             f"expires {waiver['expires']})",
+            "justification": one_line(f"{waiver['reason']} (approved by "
+                                      f"{waiver['approved_by']}, expires {waiver['expires']})"),
         }]
     return result
 

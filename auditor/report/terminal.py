@@ -97,7 +97,8 @@ def _heading(finding: dict[str, Any], paint: _Painter) -> str:
     severity = finding["severity"]
     # Padded before styling, so that escape codes do not count towards the columns.
     return (f"{paint.status(finding['status'], f'{word:<7}')} "
-            f"{paint.severity(severity)}{' ' * (8 - len(severity))} {finding['rule_id']}")
+            f"{paint.severity(severity)}{' ' * (8 - len(severity))} "
+            f"{one_line(finding['rule_id'])}")
 
 
 def _why_unknown(finding: dict[str, Any]) -> tuple[str, ...]:
@@ -119,7 +120,7 @@ def _unverifiable(groups: dict[tuple[str, ...], list[dict[str, Any]]], width: in
             lines.extend(_wrap(text, width))
         for finding in findings:
             lines.append(f"{_INDENT}- {paint.severity(finding['severity'])} "
-                         f"{finding['rule_id']}")
+                         f"{one_line(finding['rule_id'])}")
     return lines
 
 
@@ -132,12 +133,12 @@ def _checklist(results: dict[str, Any], width: int, paint: _Painter) -> list[str
     number = 0
     for index, section in enumerate(results["sections"], 1):
         lines.append("")
-        lines.append(paint.bold(f"{index}. {section['title']}"))
+        lines.append(paint.bold(f"{index}. {one_line(section['title'])}"))
         for finding in results["findings"]:
             if finding["section"] != section["key"]:
                 continue
             if finding["status"] == "not_applicable":
-                lines.append(f"  [-] {finding['title']} (not applicable)")
+                lines.append(f"  [-] {one_line(finding['title'])} (not applicable)")
                 continue
             number += 1
             lines.extend(_step(number, finding, section, width, paint))
@@ -153,7 +154,7 @@ def _step(number: int, finding: dict[str, Any], section: dict[str, Any], width: 
           paint: _Painter) -> list[str]:
     status = finding["status"]
     state = paint.status(status, _STEP_STATES[status])
-    lines = [f"  {_BOXES[status]} {number}. {finding['title']}: {state}"]
+    lines = [f"  {_BOXES[status]} {number}. {one_line(finding['title'])}: {state}"]
     if status == "pass":
         return lines
     where = (finding.get("where") or section["where"]).replace(" > ", " \u203a ")

@@ -3,7 +3,11 @@
 Bidi overrides and isolates can make a value read backwards ("moc.emca" shown as
 "acme.com"), and zero-width characters make two different values look the same. Every
 report and message therefore spells such characters out as `<U+202E>`, so a person
-sees that they are there, instead of dropping them or letting them act.
+sees that they are there, instead of dropping them or letting them act. Control
+characters (an escape sequence, BEL, U+2028) would drive a terminal or forge a line:
+they are shown as spaces. `one_line` does both, and every channel calls it: the
+terminal for every command, HTML, Markdown, SARIF, JUnit, the fleet roll-up, and the
+reasons a collection records (auditor/documents/snapshot.py).
 """
 
 from __future__ import annotations
@@ -30,17 +34,29 @@ def code_point(char: str) -> str:
     return f"U+{ord(char):04X}"
 
 
-def reveal(text: str) -> str:
-    """The text with every invisible character spelled out as <U+XXXX>."""
+def reveal(text: str, mark: str = "<{}>") -> str:
+    """The text with every invisible character spelled out as <U+XXXX> (`mark` gives the
+    form: HTML that is already escaped needs &lt;{}&gt;)."""
     if INVISIBLE.search(text) is None:  # nearly always; a search costs less than a sub
         return text
-    return INVISIBLE.sub(lambda match: f"<{code_point(match.group())}>", text)
+    return INVISIBLE.sub(lambda match: mark.format(code_point(match.group())), text)
 
 
-def one_line(text: str) -> str:
-    """Text safe for a terminal line: invisible characters spelled out, and every other
-    character that is not printable (newlines, escape sequences) shown as a space."""
-    shown = reveal(text)
+def one_line(text: str, mark: str = "<{}>") -> str:
+    """Text safe for a terminal line, a report or a message: the one neutraliser every
+    channel applies. Invisible characters are spelled out, and every other character that
+    is not printable (C0 and C1 controls such as ESC, BEL and DEL, line breaks, CR,
+    U+2028 and U+2029, lone surrogates, unassigned code points) is shown as a space, so
+    that no value can drive a terminal, forge a line or hide text."""
+    shown = reveal(text, mark)
     if shown.isprintable():  # nearly always: one pass in C instead of one per character
         return shown
     return "".join(ch if ch.isprintable() else " " for ch in shown)
+
+
+def each_line(text: str, mark: str = "<{}>") -> str:
+    """Text of several lines made safe as one_line makes one: each line neutralised, the
+    line feeds between them kept (a rule described in full, a page's own markup)."""
+    if INVISIBLE.search(text) is None and text.replace("\n", "").isprintable():
+        return text  # nearly always: two passes in C
+    return "\n".join(one_line(line, mark) for line in text.split("\n"))

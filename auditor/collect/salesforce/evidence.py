@@ -17,7 +17,7 @@ from typing import Any
 from auditor.collect import UserKeys
 from auditor.collect.answers import Fields, ItemUnavailable
 from auditor.collect.salesforce.queries import PERMISSIONS
-from auditor.documents.snapshot import timestamp
+from auditor.documents.snapshot import timestamp, unavailable
 from auditor.documents.timestamps import parse_timestamp
 
 EXAMPLES_KEPT = 20
@@ -59,7 +59,7 @@ def audited_as(identity: Identity,
                granted: dict[str, bool | None] | ItemUnavailable) -> dict[str, Any]:
     if isinstance(granted, ItemUnavailable):
         if identity.user_id is None and identity.username is None:
-            return {"status": "unavailable", "reason": granted.reason}
+            return unavailable(granted.reason)
         granted = dict.fromkeys(PERMISSIONS)  # who is known; what they may see is not
     return {"user_id": identity.user_id, "username": identity.username,
             "permissions": granted}
