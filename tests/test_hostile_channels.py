@@ -44,8 +44,9 @@ SERVER_TEXT = " ".join(CONTROLS.values())
 REVEALED, REVEALED_PLAIN = "moc.&lt;U+202E&gt;elpmaxe", "moc.<U+202E>elpmaxe"
 
 
-def invoke(*args: str | Path, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args], env=env)
+def invoke(*args: str | Path, env: dict[str, str] | None = None, input: str | None = None
+           ) -> Result:
+    return CliRunner().invoke(cli, [str(a) for a in args], env=env, input=input)
 
 
 def assert_no_raw_output(result: Result) -> None:
@@ -239,3 +240,20 @@ def test_a_diff_neutralises_the_values_that_changed(
     # One line per value: no value's line break starts a line of its own.
     values = result.stdout.split("Values changed")[1].strip().splitlines()[1:]
     assert values and all(line.startswith("- ") for line in values)
+
+
+def test_capture_shows_an_existing_files_values_neutralised(tmp_path: Path) -> None:
+    settings = yaml.safe_load((EXAMPLES / "settings.yaml").read_text(encoding="utf-8"))
+    settings["workspace"] = f"Acme {SHOWN}"
+    app = settings["intercom_salesforce_app"]
+    app["lead_contact_sync"]["field_mappings"][0]["intercom"] = SHOWN
+    path = tmp_path / "settings.yaml"
+    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    # Enter wherever the file supplies the value, keep both lists, then write (yes).
+    answers = ["", "", "", "", "yes", "", "", "", "", "", "yes", "", "", "yes"]
+    result = invoke("capture", "-o", path, input="\n".join(answers) + "\n")
+
+    assert result.exit_code == 0, result.output
+    assert_no_raw_output(result)
+    assert REVEALED_PLAIN in result.stdout.split("== Review ==")[1]  # the review
+    assert REVEALED_PLAIN in result.stdout.split("lists 2 field mappings:")[1]

@@ -24,6 +24,7 @@ import yaml
 from auditor.documents.validation import load_schema
 from auditor.engine.catalogue import Rule
 from auditor.engine.sections import SECTION_BY_KEY
+from auditor.safety.display import one_line
 
 
 class _Unset:
@@ -44,8 +45,12 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 def _ask(text: str, default: Any, convert: Callable[[str], Any]) -> Any:
     """One prompt: `convert` turns the typed text into a value or raises BadParameter,
     and click asks again. With no default, Enter alone asks again too."""
-    return click.prompt(text, default=None if default is UNSET else default,
-                        value_proc=convert, show_default=default is not UNSET)
+    if default is UNSET:
+        return click.prompt(text, default=None, value_proc=convert, show_default=False)
+    # Shown here, not by click: a default from an existing settings file is shown as
+    # safely as any value.
+    shown = "" if default is None else f" [{one_line(str(default))}]"
+    return click.prompt(text + shown, default=default, value_proc=convert, show_default=False)
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,7 @@ class Records:
         return f"{count} {self.noun}{'s' if count != 1 else ''}" if count else "none"
 
     def _line(self, record: dict[str, Any]) -> str:
-        return ", ".join(f"{key}: {value}" for key, value in record.items())
+        return one_line(", ".join(f"{key}: {value}" for key, value in record.items()))
 
 
 Answer = Choice | Limit | Records
@@ -299,7 +304,7 @@ def review(settings: dict[str, Any]) -> str:
         mark = ("" if advice is None or value == question.recommended
                 else f"   (the guide recommends {advice})")
         lines.append(f"{number:>2}. {question.text.rstrip('?')}: {shown}{mark}")
-    return "\n".join(lines)
+    return "\n".join(one_line(line) for line in lines)
 
 
 def normalise(settings: dict[str, Any]) -> dict[str, Any]:
