@@ -62,6 +62,7 @@ def assert_reports_neutral(out: Path, name: str = "report") -> dict[str, str]:
     assert_md_neutral(written["md"])
     assert_sarif_neutral(written["sarif"])
     assert_junit_neutral(written["junit"])
+    assert raw_characters(written["json"]) == []  # the data exact, as JSON escapes
     return written
 
 
@@ -133,6 +134,22 @@ def test_a_servers_control_characters_reach_no_file_of_the_fleet(
     assert_md_neutral((out / "hostile" / "report.md").read_text(encoding="utf-8"))
 
 
+def test_a_collected_snapshot_keeps_a_servers_text_exact_and_safe_to_print(
+        tmp_path: Path) -> None:
+    scenario = make_scenario(teammates=2, events=3)
+    scenario.admins[1]["name"] = SHOWN
+    snapshot = tmp_path / "snapshot.json"
+    with intercom(scenario, https=False) as served:
+        result = invoke("collect", "--no-salesforce", "--quiet", "-o", snapshot,
+                        env=served.env)
+
+    assert result.exit_code == 0, result.output
+    assert_no_raw_output(result)
+    assert raw_characters(snapshot.read_text(encoding="utf-8")) == []
+    names = [t["name"] for t in load_snapshot(snapshot)["intercom"]["teammates"]]
+    assert SHOWN in names
+
+
 # --- everything a snapshot, a rule file and a waivers file admit -------------------------
 
 RULE_ID = "cases.hostile_copy"
@@ -196,6 +213,7 @@ def test_every_report_of_an_audit_neutralises_what_files_admit(
                for text in messages["plain"])
     [justification] = messages["justification"]
     assert justification.startswith("Accepted: ") and REVEALED_PLAIN in justification
+    assert json.loads(reports["json"])["snapshot"]["workspace"] == SHOWN
 
 
 def test_the_onboarding_checklist_neutralises_rule_titles(
@@ -224,7 +242,7 @@ def test_the_rule_catalogue_and_one_rule_neutralise_rule_texts(
     assert "<https://example.com/guide>" in described.stdout
 
 
-@pytest.mark.parametrize("fmt", ["text", "md"])
+@pytest.mark.parametrize("fmt", ["text", "md", "json"])
 def test_a_diff_neutralises_the_values_that_changed(
         tmp_path: Path, hostile_files: dict[str, Path], fmt: str) -> None:
     result = invoke("diff", EXAMPLES / "misconfigured.snapshot.json",
@@ -232,6 +250,10 @@ def test_a_diff_neutralises_the_values_that_changed(
 
     assert result.exit_code == 0, result.output
     assert_no_raw_output(result)
+    if fmt == "json":
+        changes = json.loads(result.stdout)["values"]["shown"]
+        assert SHOWN in [change["new"] for change in changes]  # the data exact
+        return
     if fmt == "md":
         assert_md_neutral(result.stdout)
         assert REVEALED in result.stdout

@@ -118,8 +118,11 @@ def test_a_snapshot_carrying_them_is_reported_with_them_spelled_out(tmp_path: Pa
         assert shown in html
         assert shown in markdown
     assert "consultant&lt;U+200B&gt;@partner.example" in html
-    # The machine format keeps the data as it is, for programs to judge.
-    assert "Globex\u202eproC" in (out / "report.json").read_text(encoding="utf-8")
+    # The machine format keeps the data as it is, for programs to judge, with the
+    # character written as a JSON escape: the file is safe to print.
+    text = (out / "report.json").read_text(encoding="utf-8")
+    assert json.loads(text)["snapshot"]["workspace"] == "Globex\u202eproC"
+    assert "Globex\\u202eproC" in text and raw_characters(text) == []
 
 
 # --- Issue 22: one neutraliser for every channel, against one corpus of hostile text ----

@@ -17,7 +17,7 @@ from auditor.documents.load import Document, format_path, load_document
 from auditor.documents.plain_data import plain_data_problem
 from auditor.documents.timestamps import parse_timestamp as parse_timestamp  # re-exported, RFC 3339
 from auditor.documents.validation import load_schema, part_validator, validate_document
-from auditor.safety.display import one_line
+from auditor.safety.display import json_escaped, one_line
 
 SNAPSHOT_VERSION = 1
 SOURCES = ("salesforce", "intercom")
@@ -146,7 +146,8 @@ def load_snapshot(path: Path) -> dict[str, Any]:
 
 
 def dump_snapshot(snapshot: dict[str, Any]) -> str:
-    return json.dumps(snapshot, indent=2, ensure_ascii=False) + "\n"
+    # The data exact, and the file safe to print: see json_escaped.
+    return json_escaped(json.dumps(snapshot, indent=2, ensure_ascii=False)) + "\n"
 
 
 def with_settings(

@@ -18,6 +18,7 @@ from auditor.report.run_settings import RUN_FILTERS
 from auditor.report.sources import SOURCE_FILTERS
 from auditor.report.terminal import render_summary_table as render_summary_table
 from auditor.report.values import VALUE_FILTERS, VALUE_TESTS
+from auditor.safety.display import json_escaped
 
 if TYPE_CHECKING:  # jinja2 is imported when a report is rendered: it is slow to import
     from jinja2 import Environment
@@ -123,8 +124,9 @@ def _for_people(results: dict[str, Any]) -> dict[str, Any]:
 
 
 def _json_text(model: dict[str, Any]) -> str:
-    # The results model is plain JSON data already: written as it is, one value per line.
-    return json.dumps(model, indent=2, ensure_ascii=False) + "\n"
+    # The results model is plain JSON data already: written as it is, one value per line,
+    # with any character that would act or hide in a terminal escaped.
+    return json_escaped(json.dumps(model, indent=2, ensure_ascii=False)) + "\n"
 
 
 def render_rollup(rollup: dict[str, Any], fmt: str) -> str:

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from auditor.report.filters import md
-from auditor.safety.display import one_line
+from auditor.safety.display import json_escaped, one_line
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 # SARIF has three problem levels; the audit's five severities fold onto them.
@@ -66,7 +66,7 @@ def render_sarif(results: dict[str, Any]) -> str:
         "columnKind": "unicodeCodePoints",
     }
     log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return json_escaped(json.dumps(log, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _reported_status(finding: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ reasons a collection records (auditor/documents/snapshot.py).
 
 from __future__ import annotations
 
+import json
 import re
 
 # Every character of Unicode's "format" category (Cf: bidi marks, embeddings, overrides
@@ -27,6 +28,10 @@ _INVISIBLE_RANGES = (
     "\U000e0001\U000e0020-\U000e007f"
 )
 INVISIBLE = re.compile(f"[{_INVISIBLE_RANGES}]")
+# What JSON may hold raw in a string that would act or hide in a terminal: DEL, the C1
+# controls, the line and paragraph separators and the invisible characters (json.dumps
+# escapes the C0 controls itself).
+_RAW_IN_JSON = re.compile(f"[\x7f-\x9f\u2028\u2029{_INVISIBLE_RANGES}]")
 
 
 def code_point(char: str) -> str:
@@ -60,3 +65,13 @@ def each_line(text: str, mark: str = "<{}>") -> str:
     if INVISIBLE.search(text) is None and text.replace("\n", "").isprintable():
         return text  # nearly always: two passes in C
     return "\n".join(one_line(line, mark) for line in text.split("\n"))
+
+
+def json_escaped(text: str) -> str:
+    """JSON text (as json.dumps writes it with ensure_ascii=False) with every character
+    that would act or hide written as a \\u escape: the same data to every JSON reader,
+    and a file that is safe to print. The machine formats keep data exact this way."""
+    if _RAW_IN_JSON.search(text) is None:  # nearly always
+        return text
+    # ensure_ascii writes a character beyond U+FFFF as its surrogate pair, as JSON wants.
+    return _RAW_IN_JSON.sub(lambda match: json.dumps(match.group())[1:-1], text)
