@@ -23,12 +23,15 @@ LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "not
 # GitHub code scanning ranks results by this number (0.1-10) when it is present.
 SCORES = {"critical": "9.0", "high": "7.0", "medium": "5.0", "low": "3.0", "info": "1.0"}
 # What SARIF 2.1.0 gives meaning to in a message string (the standard's section 3.11,
-# https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html):
+# https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html; read in the OASIS
+# TC's transcription of 2.1.0 Errata 01, github.com/oasis-tcs/sarif-spec,
+# sarif-2.2/prose/edit/src/file-format-11-message-object.md):
 # - 3.11.6, embedded links: a plain text message may hold [link text](link destination),
 #   where "\", "[" and "]" are the escaped link characters, each written after a
 #   backslash to stand for itself;
 # - 3.11.5, placeholders: "{0}" stands for an argument, and a literal "{" or "}" is
 #   written "{{" or "}}", in plain text and formatted (Markdown) messages alike.
+# Whether GitHub code scanning shows "{{" as "{" is unconfirmed; the standard is followed.
 _LINK_CHARACTERS = re.compile(r"[\\\[\]]")
 
 
