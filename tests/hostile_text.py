@@ -125,3 +125,8 @@ def assert_md_neutral(markdown: str) -> None:
 def assert_junit_neutral(xml: str) -> None:
     ElementTree.fromstring(xml)  # well-formed XML 1.0, whatever the values held
     assert raw_characters(xml) == []
+
+
+# Each report format's check, by the name of the format.
+NEUTRAL = {"html": assert_html_neutral, "md": assert_md_neutral, "sarif": assert_sarif_neutral,
+           "junit": assert_junit_neutral}

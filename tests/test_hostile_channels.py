@@ -22,16 +22,7 @@ from click.testing import CliRunner, Result
 from auditor.cli.commands import cli
 from auditor.documents.snapshot import load_snapshot
 from tests.emulators.intercom import Fault
-from tests.hostile_text import (
-    CONTROLS,
-    SHOWN,
-    assert_html_neutral,
-    assert_junit_neutral,
-    assert_md_neutral,
-    assert_sarif_neutral,
-    raw_characters,
-    sarif_messages,
-)
+from tests.hostile_text import CONTROLS, NEUTRAL, SHOWN, raw_characters, sarif_messages
 from tests.intercom_fixtures import Served, intercom, make_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,10 +49,8 @@ def assert_no_raw_output(result: Result) -> None:
 def assert_reports_neutral(out: Path, name: str = "report") -> dict[str, str]:
     written = {fmt: (out / f"{name}.{'junit.xml' if fmt == 'junit' else fmt}")
                .read_text(encoding="utf-8") for fmt in FORMATS}
-    assert_html_neutral(written["html"])
-    assert_md_neutral(written["md"])
-    assert_sarif_neutral(written["sarif"])
-    assert_junit_neutral(written["junit"])
+    for fmt, check in NEUTRAL.items():
+        check(written[fmt])
     assert raw_characters(written["json"]) == []  # the data exact, as JSON escapes
     return written
 
@@ -128,10 +117,10 @@ def test_a_servers_control_characters_reach_no_file_of_the_fleet(
     [row] = json.loads((out / "index.json").read_text(encoding="utf-8"))["targets"]
     assert "401 unauthorized" in row["reason"] and "[31mred" in row["reason"]
     assert raw_characters((out / "index.json").read_text(encoding="utf-8")) == []
-    assert_html_neutral((out / "index.html").read_text(encoding="utf-8"))
-    assert_md_neutral((out / "index.md").read_text(encoding="utf-8"))
-    assert_html_neutral((out / "hostile" / "report.html").read_text(encoding="utf-8"))
-    assert_md_neutral((out / "hostile" / "report.md").read_text(encoding="utf-8"))
+    NEUTRAL["html"]((out / "index.html").read_text(encoding="utf-8"))
+    NEUTRAL["md"]((out / "index.md").read_text(encoding="utf-8"))
+    NEUTRAL["html"]((out / "hostile" / "report.html").read_text(encoding="utf-8"))
+    NEUTRAL["md"]((out / "hostile" / "report.md").read_text(encoding="utf-8"))
 
 
 def test_a_collected_snapshot_keeps_a_servers_text_exact_and_safe_to_print(
@@ -226,8 +215,8 @@ def test_the_onboarding_checklist_neutralises_rule_titles(
     assert result.exit_code == 0, result.output
     assert_no_raw_output(result)
     assert "Hostile " in result.stdout and REVEALED_PLAIN in result.stdout
-    assert_html_neutral((out / "checklist.html").read_text(encoding="utf-8"))
-    assert_md_neutral((out / "checklist.md").read_text(encoding="utf-8"))
+    NEUTRAL["html"]((out / "checklist.html").read_text(encoding="utf-8"))
+    NEUTRAL["md"]((out / "checklist.md").read_text(encoding="utf-8"))
 
 
 def test_the_rule_catalogue_and_one_rule_neutralise_rule_texts(
@@ -255,7 +244,7 @@ def test_a_diff_neutralises_the_values_that_changed(
         assert SHOWN in [change["new"] for change in changes]  # the data exact
         return
     if fmt == "md":
-        assert_md_neutral(result.stdout)
+        NEUTRAL["md"](result.stdout)
         assert REVEALED in result.stdout
     else:
         assert REVEALED_PLAIN in result.stdout

@@ -24,16 +24,7 @@ from auditor.report.render import render, render_rollup, render_summary_table
 from auditor.report.results import build_results
 from auditor.report.values import md_evidence
 from auditor.safety.display import INVISIBLE, one_line, reveal
-from tests.hostile_text import (
-    CORPUS,
-    JOINED,
-    assert_html_neutral,
-    assert_junit_neutral,
-    assert_md_neutral,
-    assert_sarif_neutral,
-    raw_characters,
-    sarif_messages,
-)
+from tests.hostile_text import CORPUS, JOINED, NEUTRAL, raw_characters, sarif_messages
 from tests.snapshots import example, with_value
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "misconfigured.snapshot.json"
@@ -164,15 +155,12 @@ REVEALED = "moc.&lt;U+202E&gt;elpmaxe"  # the right-to-left override, escaped in
 @pytest.mark.parametrize("profile", ["audit", "onboarding"])
 def test_every_report_format_neutralises_the_whole_corpus(profile: str) -> None:
     results = hostile_results(profile)
-    html, markdown = render(results, "html"), render(results, "md")
-    sarif, junit = render(results, "sarif"), render(results, "junit")
-    assert_html_neutral(html)
-    assert_md_neutral(markdown)
-    assert_sarif_neutral(sarif)
-    assert_junit_neutral(junit)
-    for text in (html, markdown, junit):
-        assert REVEALED in text
-    messages = sarif_messages(sarif)
+    reports = {fmt: render(results, fmt) for fmt in NEUTRAL}
+    for fmt, check in NEUTRAL.items():
+        check(reports[fmt])
+    for fmt in ("html", "md", "junit"):
+        assert REVEALED in reports[fmt]
+    messages = sarif_messages(reports["sarif"])
     assert any("\\[click here\\](https://evil.example/login)" in m for m in messages["plain"])
     assert messages["justification"]
     summary = render_summary_table(results, width=100, color=False)
@@ -186,6 +174,6 @@ def test_the_fleet_index_neutralises_the_whole_corpus() -> None:
     audited = TargetOutcome("acme", 1, rollup_part(results), reason=JOINED)
     index = rollup([failed, audited], datetime(2026, 11, 26, tzinfo=UTC))
     html, markdown = render_rollup(index, "html"), render_rollup(index, "md")
-    assert_html_neutral(html)
-    assert_md_neutral(markdown)
+    NEUTRAL["html"](html)
+    NEUTRAL["md"](markdown)
     assert REVEALED in html and REVEALED in markdown
