@@ -139,6 +139,59 @@ def test_a_collected_snapshot_keeps_a_servers_text_exact_and_safe_to_print(
     assert SHOWN in names
 
 
+def old_snapshot(tmp_path: Path, **changes: Any) -> Path:
+    """A snapshot as an auditor that kept reasons raw saved it (before issue 22)."""
+    snapshot: dict[str, Any] = json.loads(
+        (EXAMPLES / "misconfigured.snapshot.json").read_text(encoding="utf-8"))
+    snapshot["intercom"]["teammates"] = {"status": "unavailable",
+                                         "reason": f"GET /admins: 403 forbidden: {SERVER_TEXT}"}
+    snapshot["salesforce"] = {"status": "unavailable", "reason": SERVER_TEXT, "requests": 1}
+    snapshot.update(changes)
+    path = tmp_path / "old.snapshot.json"
+    path.write_text(json.dumps(snapshot, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_an_older_snapshot_with_a_raw_reason_still_reads(tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    formats = [arg for fmt in FORMATS for arg in ("--format", fmt)]
+    result = invoke("audit", "--snapshot", old_snapshot(tmp_path), "--out", out, *formats,
+                    "--fail-on", "never")
+
+    assert result.exit_code == 0, result.output
+    assert_no_raw_output(result)
+    reports = assert_reports_neutral(out)
+    collection = json.loads(reports["json"])["collection"]
+    assert collection["salesforce"]["reason"].startswith(" [31mred [0m")
+    assert collection["intercom"]["unavailable_items"][0]["reason"].startswith(
+        "GET /admins: 403 forbidden:  [31mred")
+
+
+def test_an_older_snapshot_with_a_raw_reason_can_be_compared(tmp_path: Path) -> None:
+    result = invoke("diff", old_snapshot(tmp_path), EXAMPLES / "misconfigured.snapshot.json")
+
+    assert result.exit_code == 0, result.output
+    assert_no_raw_output(result)
+    assert "salesforce.status: \"unavailable\" -> absent" in result.stdout
+
+
+def test_an_older_snapshot_with_another_control_character_is_still_refused(
+        tmp_path: Path) -> None:
+    # Found after the reasons are cleaned: the Salesforce section comes first.
+    intercom = json.loads((EXAMPLES / "misconfigured.snapshot.json").read_text(
+        encoding="utf-8"))["intercom"]
+    intercom["workspace"]["name"] = "Acme\x1b[2J"
+    intercom["teammates"] = {"status": "unavailable", "reason": SERVER_TEXT}
+    result = invoke("audit", "--snapshot", old_snapshot(tmp_path, intercom=intercom),
+                    "--out", tmp_path / "reports")
+
+    assert result.exit_code == 2, result.output
+    assert result.stderr.endswith(
+        "at $.intercom.workspace.name: this text holds the control character U+001B at "
+        "character 5; only tab and line breaks are allowed. Remove it.\n")
+    assert not (tmp_path / "reports").exists()
+
+
 # --- everything a snapshot, a rule file and a waivers file admit -------------------------
 
 RULE_ID = "cases.hostile_copy"

@@ -7,13 +7,15 @@ it; any audit can be re-run offline from a saved one.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from auditor import TOOL_NAME, __version__
-from auditor.documents.load import Document, format_path, load_document
+from auditor.documents.errors import InputError
+from auditor.documents.load import Document, format_path, load_document, read_text_file
 from auditor.documents.plain_data import plain_data_problem
 from auditor.documents.timestamps import parse_timestamp as parse_timestamp  # re-exported, RFC 3339
 from auditor.documents.validation import load_schema, part_validator, validate_document
@@ -142,7 +144,43 @@ MAX_SNAPSHOT_BYTES = 256 * 1024**2
 
 
 def load_snapshot(path: Path) -> dict[str, Any]:
-    return check_snapshot(load_document(path, "snapshot", MAX_SNAPSHOT_BYTES))
+    return check_snapshot(snapshot_document(path))
+
+
+def snapshot_document(path: Path, what: str = "snapshot") -> Document:
+    """A snapshot file read as a document (not yet checked as a snapshot)."""
+    try:
+        return load_document(path, what, MAX_SNAPSHOT_BYTES)
+    except InputError as error:
+        return _with_reasons_cleaned(path, what, error)
+
+
+# Where a reason of a source or of one of its evidence items stands.
+_REASON = re.compile(rf"^\$\.(?:{'|'.join(SOURCES)})(?:\.[a-z_]+)?\.reason$")
+
+
+def _with_reasons_cleaned(path: Path, what: str, error: InputError) -> Document:
+    """A snapshot saved before reasons were cleaned as they were collected may quote a
+    server's control characters in one: read with its reasons cleaned now, as a new
+    collection would clean them. Any other problem is refused as before."""
+    if not (error.path and _REASON.match(error.path) and str(path).lower().endswith(".json")):
+        raise error
+    text = read_text_file(path, what, MAX_SNAPSHOT_BYTES)
+    try:
+        data = json.loads(text)  # it parsed before: the problem is in a value
+    except (ValueError, RecursionError):  # and in another one that json cannot read
+        raise error from None
+    for source in SOURCES:
+        section = data.get(source)
+        for marker in (section, *section.values()) if isinstance(section, dict) else ():
+            if isinstance(marker, dict) and isinstance(marker.get("reason"), str):
+                marker["reason"] = one_line(marker["reason"])
+    doc = Document(data=data, file=str(path), text=text)
+    found = plain_data_problem(data)
+    if found is not None:
+        where, problem = found
+        raise doc.error(problem, where) if where else InputError(problem, file=str(path))
+    return doc
 
 
 def dump_snapshot(snapshot: dict[str, Any]) -> str:
