@@ -35,7 +35,7 @@ SCORES = {"critical": "9.0", "high": "7.0", "medium": "5.0", "low": "3.0", "info
 _LINK_CHARACTERS = re.compile(r"[\\\[\]]")
 
 
-def plain_text(value: str) -> str:
+def _plain_text(value: str) -> str:
     """Text from a rule file or an API as a SARIF plain text message: neutralised like
     every other channel's, with no link and no placeholder in it, so that
     "[text](https://...)" from data is shown as written and never becomes a link."""
@@ -86,9 +86,9 @@ def _rule(finding: dict[str, Any], sections: dict[str, str]) -> dict[str, Any]:
         "id": finding["rule_id"],
         "name": "".join(part.capitalize() for part in finding["rule_id"].replace(".", "_")
                         .split("_")),
-        "shortDescription": {"text": plain_text(finding["title"])},
-        "fullDescription": {"text": plain_text(finding["rationale"])},
-        "help": {"text": plain_text(help_text), "markdown": _formatted(help_text)},
+        "shortDescription": {"text": _plain_text(finding["title"])},
+        "fullDescription": {"text": _plain_text(finding["rationale"])},
+        "help": {"text": _plain_text(help_text), "markdown": _formatted(help_text)},
         "defaultConfiguration": {"level": LEVELS[severity]},
         "properties": {
             "tags": [finding["section"], finding["basis"]],
@@ -111,7 +111,7 @@ def _result(finding: dict[str, Any], rule_index: int) -> dict[str, Any]:
         # only on failures, and dashboards show notes where they hide level "none".
         "kind": "fail",
         "level": LEVELS[finding["severity"]] if status == "fail" else "note",
-        "message": {"text": plain_text(finding["message"])},
+        "message": {"text": _plain_text(finding["message"])},
         "locations": [_location(finding)],
         "properties": {"status": status, "basis": finding["basis"]},
     }

@@ -61,7 +61,7 @@ def one_line(text: str, mark: str = "<{}>") -> str:
 
 def each_line(text: str, mark: str = "<{}>") -> str:
     """Text of several lines made safe as one_line makes one: each line neutralised, the
-    line feeds between them kept (a rule described in full, a page's own markup)."""
+    line feeds between them kept (the HTML report's own markup and stylesheet)."""
     if INVISIBLE.search(text) is None and text.replace("\n", "").isprintable():
         return text  # nearly always: two passes in C
     return "\n".join(one_line(line, mark) for line in text.split("\n"))
