@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from auditor.documents.config import load_config
 from auditor.engine.catalogue import load_rules
@@ -43,3 +46,40 @@ def test_example_waivers_load() -> None:
     waivers = load_waivers(EXAMPLES / "waivers.yaml", [r.id for r in load_rules()],
                            today=date(2026, 11, 26))
     assert [w.rule for w in waivers] == ["api_usage.limit_recommended"]
+
+
+ACTION = EXAMPLES.parent / "action.yml"
+
+
+def test_the_action_passes_the_github_actions_metadata_schema() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-actions",
+         str(ACTION)], capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _action_step(name: str) -> dict[str, Any]:
+    action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    step: dict[str, Any] = next(s for s in action["runs"]["steps"] if s.get("name") == name)
+    return step
+
+
+@pytest.mark.parametrize(("fail_on", "code"), [("high", 1), ("never", 0)])
+def test_the_actions_audit_step_runs_the_auditor_and_records_its_exit_code(
+        tmp_path: Path, fail_on: str, code: int) -> None:
+    step = _action_step("Audit")
+    assert step["shell"] == "bash"
+    output = tmp_path / "github_output"
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "GITHUB_OUTPUT": str(output), "AUDIT_SETTINGS": str(EXAMPLES / "settings.yaml"),
+           "AUDIT_CONFIG": "", "AUDIT_BASELINE": str(tmp_path / "no-baseline-yet.json"),
+           "AUDIT_FAIL_ON": fail_on, "AUDIT_FORMATS": "json,junit", "AUDIT_OUT": "reports"}
+    # The step collects live; a snapshot stands in for the systems here.
+    script = step["run"].replace("args=(audit ", "args=(audit --snapshot "
+                                 f"{EXAMPLES / 'misconfigured.snapshot.json'} ", 1)
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr  # the exit code is kept for later
+    assert output.read_text() == f"exit-code={code}\n"
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
+        "report.json", "report.junit.xml", "report.md", "report.sarif"]
