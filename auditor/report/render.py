@@ -129,9 +129,19 @@ def _json_text(model: dict[str, Any]) -> str:
 
 def render_rollup(rollup: dict[str, Any], fmt: str) -> str:
     """The fleet roll-up (see auditor/cli/fleet_run.py) as index.html, index.md or index.json."""
+    return _render_page("fleet", rollup, fmt)
+
+
+def render_trend(trend: dict[str, Any], fmt: str) -> str:
+    """The trend over past runs (auditor/report/trend.py) as trend.html, .md or .json."""
+    return _render_page("trend", trend, fmt)
+
+
+def _render_page(template: str, model: dict[str, Any], fmt: str) -> str:
+    """A model other than one audit's results, through its own template of the format."""
     if fmt == "json":
-        return _json_text(rollup)
-    context: dict[str, Any] = {"results": rollup}
+        return _json_text(model)
+    context: dict[str, Any] = {"results": model}
     if fmt == "html":
         context["stylesheet"], context["style_hash"] = _stylesheet()
-    return _environment(fmt).get_template(f"fleet.{fmt}.j2").render(**context)
+    return _environment(fmt).get_template(f"{template}.{fmt}.j2").render(**context)
