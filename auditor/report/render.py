@@ -101,6 +101,10 @@ def render(results: dict[str, Any], fmt: str) -> str:
         from auditor.report.sarif import render_sarif  # imported only when asked for
 
         return render_sarif(results)
+    if fmt == "codequality":
+        from auditor.report.codequality import render_codequality
+
+        return render_codequality(results)
     if fmt == "junit":
         from auditor.report.junit import render_junit  # xml.etree: slow to import
 
