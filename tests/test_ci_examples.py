@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -30,8 +31,9 @@ def test_ci_example_passes_its_tools_schema(file: str, schema: str) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_cron_wrapper_is_valid_shell() -> None:
-    done = subprocess.run(["sh", "-n", str(EXAMPLES / "cron/audit-weekly.sh")],
+@pytest.mark.parametrize("script", ["audit-weekly.sh", "audit-nightly.sh"])
+def test_cron_wrapper_is_valid_shell(script: str) -> None:
+    done = subprocess.run(["sh", "-n", str(EXAMPLES / "cron" / script)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
 
@@ -83,3 +85,30 @@ def test_the_actions_audit_step_runs_the_auditor_and_records_its_exit_code(
     assert output.read_text() == f"exit-code={code}\n"
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
         "report.json", "report.junit.xml", "report.md", "report.sarif"]
+
+
+def test_the_nightly_cron_script_keeps_a_folder_per_run_and_the_trend(tmp_path: Path) -> None:
+    home = tmp_path / "audit"
+    (home / "runs").mkdir(parents=True)
+    (home / "auditor.yaml").write_text(
+        f"config_version: 1\nsnapshot: {EXAMPLES / 'misconfigured.snapshot.json'}\n"
+        "fail_on: never\n")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "AUDIT_HOME": str(home),
+           "SLACK_AUDIT_WEBHOOK": "https://127.0.0.1:9/services/T0/B0/nightly-secret-0123"}
+    # The night before: the compliant example, kept as its run's folder.
+    before = subprocess.run(
+        [sys.executable, "-m", "auditor", "audit", "--snapshot",
+         str(EXAMPLES / "compliant.snapshot.json"), "--format", "json", "--out",
+         str(home / "runs" / "20000101T000000Z")], capture_output=True, text=True, check=False)
+    assert before.returncode == 0, before.stderr
+    done = subprocess.run(["sh", str(EXAMPLES / "cron" / "audit-nightly.sh")], env=env,
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr  # fail_on never; the post failed
+    assert "warning: the notice to the json webhook at 127.0.0.1 was not delivered" \
+        in done.stderr
+    assert "nightly-secret" not in done.stdout + done.stderr
+    trend = json.loads((home / "trend" / "trend.json").read_text())
+    assert [r["score"] for r in trend["runs"]] == [100, 25]
+    tonight = sorted((home / "runs").iterdir())[-1] / "report.json"
+    assert json.loads(tonight.read_text())["since_baseline"]["score"]["change"] == -75

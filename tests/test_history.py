@@ -132,3 +132,17 @@ def test_only_damaged_reports_still_write_a_trend_listing_them(tmp_path: Path) -
         "schema version None; this auditor reads schema version 1",
         "damaged: generated_at is not an RFC 3339 timestamp",
     ]
+
+
+def test_two_different_runs_in_the_same_second_are_both_kept(tmp_path: Path) -> None:
+    history = tmp_path / "history"
+    first, second = night_report(1), night_report(14)
+    second["generated_at"] = first["generated_at"]
+    write(history / "a" / "report.json", first)
+    write(history / "b" / "report.json", second)
+    write(history / "c" / "report.json", second)  # this one is a copy
+    result = run("history", history, "--out", tmp_path / "out", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = trend(tmp_path / "out")
+    assert [r["score"] for r in data["runs"]] == [25, 100]
+    assert [Path(s["file"]).parent.name for s in data["skipped"]] == ["c"]

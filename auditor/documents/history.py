@@ -3,7 +3,8 @@ holding report.json, or report-YYYYMMDD.json files side by side.
 
 Every file found is either a run, in the order of its own run timestamp (generated_at),
 or skipped with the reason: another schema version, damaged (not JSON, or without what
-a trend reads), or a second copy of a run already read. A skipped file never stops the
+a trend reads), or a second copy of a run already read (the same timestamp, snapshot
+and findings). A skipped file never stops the
 others.
 """
 
@@ -58,13 +59,24 @@ def read_history(folders: list[Path]) -> tuple[list[PastRun], list[Skipped]]:
             if report is None:
                 skipped.append(Skipped(shown, problem))
                 continue
-            stamp = report["generated_at"]
-            if stamp in runs:
-                skipped.append(Skipped(shown, f"the same run ({stamp}) as {runs[stamp].file}"))
+            identity = _identity(report)
+            if identity in runs:
+                skipped.append(Skipped(shown, f"the same run ({report['generated_at']}) as "
+                                              f"{runs[identity].file}"))
                 continue
-            runs[stamp] = PastRun(shown, report)
+            runs[identity] = PastRun(shown, report)
     ordered = sorted(runs.values(), key=lambda run: parse_timestamp(run.report["generated_at"]))
     return ordered, skipped
+
+
+def _identity(report: dict[str, Any]) -> tuple[Any, ...]:
+    """What tells one run from another: its timestamp (to the second), the snapshot it
+    audited and what it found. Two runs in the same second that differ are two runs."""
+    snapshot = report.get("snapshot")
+    return (report["generated_at"],
+            snapshot.get("created_at") if isinstance(snapshot, dict) else None,
+            (report.get("summary") or {}).get("score"),
+            tuple((f["rule_id"], f["status"]) for f in report["findings"]))
 
 
 def _read_report(path: Path) -> tuple[dict[str, Any] | None, str]:
