@@ -112,3 +112,10 @@ def test_the_nightly_cron_script_keeps_a_folder_per_run_and_the_trend(tmp_path: 
     assert [r["score"] for r in trend["runs"]] == [100, 25]
     tonight = sorted((home / "runs").iterdir())[-1] / "report.json"
     assert json.loads(tonight.read_text())["since_baseline"]["score"]["change"] == -75
+
+
+def test_the_readme_shows_the_nightly_script_as_it_is() -> None:
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    script = (EXAMPLES / "cron" / "audit-nightly.sh").read_text(encoding="utf-8")
+    assert f"```sh\n{script}```" in readme
+    assert len(script.splitlines()) == 10
