@@ -93,13 +93,21 @@ def hooks(url: str) -> list[str]:
             "--notify", f"{url}{JSON_PATH}"]
 
 
-def test_new_failures_post_one_notice_to_slack_teams_and_json(
-        tmp_path: Path, tls: tuple[ssl.SSLContext, str]) -> None:
+def misconfigured_after(tmp_path: Path, tls: tuple[ssl.SSLContext, str],
+                        example: str) -> tuple[Result, list[Posted]]:
+    """The misconfigured example audited against a baseline of `example`, notifying all
+    three kinds of webhook."""
     context, ca_file = tls
-    base = baseline(tmp_path, ca_file, "compliant")
+    base = baseline(tmp_path, ca_file, example)
     with receiver(context) as (url, posted):
         result = audit(tmp_path, ca_file, "--snapshot", EXAMPLES / "misconfigured.snapshot.json",
                        "--baseline", base, *hooks(url))
+    return result, posted
+
+
+def test_new_failures_post_one_notice_to_slack_teams_and_json(
+        tmp_path: Path, tls: tuple[ssl.SSLContext, str]) -> None:
+    result, posted = misconfigured_after(tmp_path, tls, "compliant")
     assert result.exit_code == 1, result.output  # as without --notify
     assert [p.path for p in posted] == [SLACK_PATH, TEAMS_PATH, JSON_PATH]
     assert {p.content_type for p in posted} == {"application/json"}
@@ -150,11 +158,7 @@ def test_new_failures_post_one_notice_to_slack_teams_and_json(
 
 def test_nothing_is_posted_when_nothing_got_worse(
         tmp_path: Path, tls: tuple[ssl.SSLContext, str]) -> None:
-    context, ca_file = tls
-    base = baseline(tmp_path, ca_file, "misconfigured")
-    with receiver(context) as (url, posted):
-        result = audit(tmp_path, ca_file, "--snapshot", EXAMPLES / "misconfigured.snapshot.json",
-                       "--baseline", base, *hooks(url))
+    result, posted = misconfigured_after(tmp_path, tls, "misconfigured")
     assert result.exit_code == 1, result.output
     assert posted == []
 
@@ -255,3 +259,15 @@ def test_a_bad_webhook_is_bad_input_that_never_repeats_the_address(
     assert result.exit_code == 2
     assert "secret" not in result.output
     assert not (tmp_path / "out").exists()  # checked before anything was written
+
+
+def test_the_fleet_refuses_notify_rather_than_ignore_it(tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet.json"
+    fleet.write_text(json.dumps({"fleet_version": 1, "targets": [{
+        "name": "acme", "snapshot": str(EXAMPLES / "misconfigured.snapshot.json"),
+        "config": {"notify": ["$AUDIT_HOOK"]}}]}))
+    result = CliRunner().invoke(cli, ["fleet", str(fleet), "--out", str(tmp_path / "out")],
+                                catch_exceptions=False)
+    assert result.exit_code == 2
+    assert "notify is not supported by `auditor fleet` yet" in result.output
+    assert "$.targets[0].config.notify" in result.output
