@@ -173,7 +173,7 @@ def test_codequality_reports_unknown_as_info_and_points_at_the_settings_line(
     by_rule = {i["check_name"]: i for i in issues}
     unknown = by_rule["cases.record_type"]
     assert unknown["severity"] == "info"
-    assert unknown["description"].startswith("Cannot be verified: ")
+    assert unknown["description"].startswith("Unknown: Cannot be verified.")
     assert unknown["location"]["path"] == "settings.yaml"
     line = next(n for n, text in enumerate(
         (examples / "settings.yaml").read_text(encoding="utf-8").splitlines(), start=1)

@@ -50,7 +50,7 @@ def report_files(folder: Path) -> list[Path]:
 
 def read_history(folders: list[Path]) -> tuple[list[PastRun], list[Skipped]]:
     """Every run found in the folders, oldest first, and every file skipped, with why."""
-    runs: dict[str, PastRun] = {}
+    runs: dict[tuple[Any, ...], PastRun] = {}
     skipped: list[Skipped] = []
     for folder in folders:
         for path in report_files(folder):

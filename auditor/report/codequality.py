@@ -3,8 +3,8 @@
 GitLab reads a subset of the Code Climate issue format: an array of issues, each with a
 description, a check name, a fingerprint, a severity and a location (a path and a first
 line); see docs/ci.md. The audit maps onto it as SARIF does: a failing finding is an
-issue at its severity, an unknown finding an `info` issue saying it cannot be verified,
-and passing, not applicable and waived findings are left out. The fingerprint is SARIF's
+issue at its severity, an unknown finding an `info` issue whose description starts
+"Unknown:", and passing, not applicable and waived findings are left out. The fingerprint is SARIF's
 (the rule id and the item it is about), so GitLab keeps an issue as the same from run to
 run and can tell which are new in a merge request.
 """
@@ -31,7 +31,7 @@ def _issue(finding: dict[str, Any]) -> dict[str, Any]:
     unknown = finding["status"] == "unknown"
     where = finding.get("location") or {"file": finding.get("rule_file") or "rules"}
     return {
-        "description": ("Cannot be verified: " if unknown else "") + finding["message"],
+        "description": ("Unknown: " if unknown else "") + finding["message"],
         "check_name": finding["rule_id"],
         "fingerprint": fingerprint(finding),
         "severity": "info" if unknown else SEVERITIES[finding["severity"]],
