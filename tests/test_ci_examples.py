@@ -82,7 +82,7 @@ def test_the_actions_audit_step_runs_the_auditor_and_records_its_exit_code(
     done = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env,
                           capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr  # the exit code is kept for later
-    assert output.read_text() == f"exit-code={code}\n"
+    assert output.read_text() == f"exit-code={code}\nsarif=reports/report.sarif\n"
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
         "report.json", "report.junit.xml", "report.md", "report.sarif"]
 
