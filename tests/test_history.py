@@ -146,3 +146,20 @@ def test_two_different_runs_in_the_same_second_are_both_kept(tmp_path: Path) -> 
     data = trend(tmp_path / "out")
     assert [r["score"] for r in data["runs"]] == [25, 100]
     assert [Path(s["file"]).parent.name for s in data["skipped"]] == ["c"]
+
+
+def test_a_run_folder_that_cannot_be_read_is_skipped_with_the_reason(tmp_path: Path) -> None:
+    history = tmp_path / "history"
+    write(history / "a" / "report.json", night_report(1))
+    (history / "report-20261102.json").mkdir()  # named as a run, but a folder
+    (history / "b" / "report.json").parent.mkdir()
+    (history / "b" / "report.json").write_bytes(b"\xff\xfe not UTF-8")
+    result = run("history", history, "--out", tmp_path / "out", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = trend(tmp_path / "out")
+    assert len(data["runs"]) == 1
+    assert [(Path(s["file"]).relative_to(history).as_posix(), s["reason"])
+            for s in data["skipped"]] == [
+        ("b/report.json", "damaged: line 1: the report.json is not UTF-8 text (byte 1)."),
+        ("report-20261102.json", "damaged: expected a report.json, found a folder."),
+    ]

@@ -39,13 +39,32 @@ class Skipped(NamedTuple):
 def report_files(folder: Path) -> list[Path]:
     """The report.json files of a folder of runs: its own report.json, report.json in each
     folder directly inside it, and report-YYYYMMDD.json beside them."""
-    found = [folder / "report.json"] if (folder / "report.json").is_file() else []
-    for entry in sorted(folder.iterdir()):
-        if entry.is_dir() and (entry / "report.json").is_file():
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        raise InputError(f"the folder of runs cannot be read: {exc.strerror or exc}.",
+                         file=str(folder)) from None
+    found = [folder / "report.json"] if _is_file(folder / "report.json") else []
+    for entry in entries:
+        if _DATED.fullmatch(entry.name):
+            found.append(entry)  # reading it says why, if it is no file
+        elif _is_folder(entry) and _is_file(entry / "report.json"):
             found.append(entry / "report.json")
-        elif _DATED.fullmatch(entry.name) and entry.is_file():
-            found.append(entry)
     return found
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return True  # there, but not to be looked at: reading it says why
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def read_history(folders: list[Path]) -> tuple[list[PastRun], list[Skipped]]:
