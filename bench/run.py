@@ -1,7 +1,7 @@
 """Wall-time benchmarks as one table (never asserted in tests; bench/RESULTS.md keeps it).
 
     python bench/run.py [--runs N] [--latency SECONDS] [--teammates N] [--skip-fleet]
-                        [--only live|start-up|scale|fleet]
+                        [--only live|start-up|scale|fleet|history]
 
 Every command measured runs from a fresh `pip install .` of this checkout (see
 install_fresh_copy).
@@ -17,6 +17,8 @@ install_fresh_copy).
   audited offline (time, peak memory, HTML size), and the same with a bad value at its
   very end (the error path).
 - `auditor fleet`: 200 targets at the latency with --concurrency 32 (time, peak memory).
+- `auditor history` over 400 nightly report.json files (tests/golden/history.py): the
+  median time of --runs, and the size of what it writes.
 """
 
 from __future__ import annotations
@@ -47,12 +49,14 @@ from auditor.collect.run import CollectionProgress, collect_sources  # noqa: E40
 from auditor.collect.salesforce.collector import SalesforceOptions, collect_salesforce  # noqa: E402
 from tests.emulators import intercom as ic  # noqa: E402
 from tests.emulators.salesforce import Emulator, Exchange, Scenario  # noqa: E402
+from tests.golden.history import make_history  # noqa: E402
 from tests.intercom_fixtures import Served, intercom, make_scenario  # noqa: E402
 from tests.salesforce_lab import critical_path, typical_tables  # noqa: E402
 
 EXAMPLE = REPO / "examples" / "misconfigured.snapshot.json"
 SETTINGS = REPO / "examples" / "settings.yaml"
 FLEET_TARGETS, FLEET_CONCURRENCY = 200, 32
+HISTORY_NIGHTS = 400
 
 
 @dataclass(frozen=True)
@@ -260,6 +264,22 @@ def fleet_rows(latency: float, folder: Path) -> list[Row]:
                 peak <= 300e6)]
 
 
+# --- history ---------------------------------------------------------------------------------
+
+def history_rows(runs: int, folder: Path) -> list[Row]:
+    history = make_history(folder / "history", nights=HISTORY_NIGHTS)
+    size = sum(path.stat().st_size for path in history.rglob("*.json"))
+    out = folder / "trend"
+    seconds = medians({"history": [*auditor_command(), "history", str(history), "--out",
+                                   str(out)]}, runs)["history"]
+    written = ", ".join(f"{path.name} {path.stat().st_size / 1e6:.2f} MB"
+                        for path in sorted(out.iterdir()))
+    return [Row(f"`auditor history`, {HISTORY_NIGHTS} nightly report.json "
+                f"({size / 1e6:.0f} MB; median of {runs})", f"{seconds:.2f} s", "< 2 s",
+                seconds < 2),
+            Row("  written", written)]
+
+
 # --- the table --------------------------------------------------------------------------------
 
 def table(rows: list[Row]) -> str:
@@ -284,7 +304,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.15)
     parser.add_argument("--teammates", type=int, default=200_000)
     parser.add_argument("--skip-fleet", action="store_true")
-    parser.add_argument("--only", choices=["live", "start-up", "scale", "fleet"],
+    parser.add_argument("--only", choices=["live", "start-up", "scale", "fleet", "history"],
                         help="measure only these rows")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="auditor-bench-"))
@@ -293,6 +313,7 @@ def main() -> None:
         "start-up": lambda: start_up_rows(args.runs, folder / "offline"),
         "scale": lambda: scale_rows(args.teammates, folder),
         "fleet": lambda: [] if args.skip_fleet else fleet_rows(args.latency, folder),
+        "history": lambda: history_rows(args.runs, folder),
     }
     try:
         install_fresh_copy(folder)

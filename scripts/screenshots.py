@@ -1,10 +1,12 @@
-"""Make the README's screenshots: the audit report, the checklist and the terminal summary.
+"""Make the README's screenshots: the audit report, the checklist, the terminal summary
+and the trend over thirty nights.
 
     python scripts/screenshots.py            # writes docs/screenshots/*.png
 
 Audits the bundled misconfigured example with the installed `auditor`, then photographs
 the reports in headless Chromium through playwright (a test extra). The terminal summary
-is the audit's own stdout, coloured as on a terminal, drawn on a dark page.
+is the audit's own stdout, coloured as on a terminal, drawn on a dark page. The trend is
+`auditor history` over the thirty nights tests/golden/history.py makes.
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from auditor.report.render import render_summary_table
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the thirty nights are made by the tests' own script
+
+from auditor.report.render import render_summary_table  # noqa: E402
+from tests.golden.history import make_history  # noqa: E402
+
 OUT = ROOT / "docs" / "screenshots"
 EXAMPLE = ROOT / "examples" / "misconfigured.snapshot.json"
 COLUMNS = 110  # the terminal's width for the summary
@@ -85,6 +90,17 @@ def terminal_page(workdir: Path, stdout: str) -> Path:
     return page
 
 
+def trend_page(workdir: Path) -> Path:
+    """trend.html of `auditor history` over thirty nights of the three examples."""
+    make_history(workdir / "history")
+    done = subprocess.run(
+        [sys.executable, "-m", "auditor", "history", "history", "--out", "trend", "--format",
+         "html"], cwd=workdir, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"auditor history failed ({done.returncode}):\n{done.stderr}")
+    return workdir / "trend" / "trend.html"
+
+
 def shoot(page: Page, source: Path, target: str, *, anchor: str | None = None,
           full: bool = False) -> None:
     page.goto(source.as_uri() + (f"#{anchor}" if anchor else ""), wait_until="load")
@@ -112,6 +128,8 @@ def main() -> None:
                 shoot(page, report, "report-finding.png",
                       anchor="finding-connection.admin_access_temporary")
                 shoot(page, checklist, "checklist.png")
+                trend = browser.new_page(viewport={"width": 1200, "height": 1100})
+                shoot(trend, trend_page(workdir), "trend.png")
                 terminal = browser.new_page(viewport={"width": 1000, "height": 400})
                 shoot(terminal, terminal_page(workdir, stdout), "terminal-summary.png",
                       full=True)

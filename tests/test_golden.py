@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.golden.regenerate import EXAMPLES, GENERATED_AT, golden_path, render_example
+from tests.golden.regenerate import (
+    EXAMPLES,
+    GENERATED_AT,
+    golden_path,
+    render_example,
+    render_trend,
+)
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
@@ -25,3 +31,12 @@ def test_only_the_run_timestamp_is_normalised(example: str) -> None:
     report_json = golden_path(example, "report.json").read_text(encoding="utf-8")
     assert f'"generated_at": "{GENERATED_AT}"' in report_json
     assert "2000-01-01 00:00 UTC" in golden_path(example, "report.md").read_text("utf-8")
+
+
+def test_the_trend_of_thirty_nights_matches_the_golden_files() -> None:
+    for name, text in render_trend().items():
+        golden = golden_path("trend", name)
+        assert golden.exists(), f"no {golden}; run `python -m tests.golden.regenerate`"
+        assert text.encode("utf-8") == golden.read_bytes(), (
+            f"{name} differs from {golden}; if the change is intended, run "
+            "`python -m tests.golden.regenerate` and review the diff")

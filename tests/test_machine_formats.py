@@ -127,3 +127,56 @@ def test_junit_survives_characters_xml_cannot_hold() -> None:
     results = results_of("misconfigured")
     results["findings"][0]["message"] = "bell \x07 and null \x00"
     ElementTree.fromstring(render_junit(results))  # parses: the characters were replaced
+
+
+# --- GitLab Code Quality, through the command line -------------------------------------
+
+def _codequality(tmp_path: Path, example: str, *args: str) -> list[dict[str, Any]]:
+    from click.testing import CliRunner
+
+    from auditor.cli.commands import cli
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    result = CliRunner().invoke(cli, [
+        "audit", "--snapshot", str(examples / f"{example}.snapshot.json"), "--out",
+        str(tmp_path), "--format", "codequality", "--format", "sarif", "--fail-on", "never",
+        *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    issues: list[dict[str, Any]] = json.loads(
+        (tmp_path / "report.codequality.json").read_text(encoding="utf-8"))
+    return issues
+
+
+def test_codequality_has_an_issue_for_each_failing_finding_at_gitlabs_severity(
+        tmp_path: Path) -> None:
+    issues = _codequality(tmp_path, "misconfigured")
+    results = results_of("misconfigured")
+    failing = {f["rule_id"]: f for f in results["findings"] if f["status"] == "fail"}
+    assert [i["check_name"] for i in issues] == list(failing)
+    gitlab = {"critical": "blocker", "high": "critical", "medium": "major", "low": "minor"}
+    sarif = json.loads((tmp_path / "report.sarif").read_text(encoding="utf-8"))
+    fingerprints = {r["ruleId"]: r["partialFingerprints"]["ruleAndItem/v1"]
+                    for r in sarif["runs"][0]["results"]}
+    for issue in issues:
+        finding = failing[issue["check_name"]]
+        assert issue == {
+            "description": finding["message"], "check_name": finding["rule_id"],
+            "fingerprint": fingerprints[finding["rule_id"]],
+            "severity": gitlab[finding["severity"]],
+            "location": {"path": f"rules/{finding['rule_id']}.yaml", "lines": {"begin": 1}}}
+
+
+def test_codequality_reports_unknown_as_info_and_points_at_the_settings_line(
+        tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    issues = _codequality(tmp_path, "partial", "--settings", str(examples / "settings.yaml"))
+    by_rule = {i["check_name"]: i for i in issues}
+    unknown = by_rule["cases.record_type"]
+    assert unknown["severity"] == "info"
+    assert unknown["description"].startswith("Unknown: Cannot be verified.")
+    assert unknown["location"]["path"] == "settings.yaml"
+    line = next(n for n, text in enumerate(
+        (examples / "settings.yaml").read_text(encoding="utf-8").splitlines(), start=1)
+        if text.strip().startswith("record_type:"))
+    assert unknown["location"]["lines"] == {"begin": line}
+    assert all(i["severity"] == "info" for i in issues)  # nothing fails, all unknown

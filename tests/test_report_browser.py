@@ -193,3 +193,47 @@ def test_the_misconfigured_example_prints_whole_on_few_pages(
     # Passing findings print as one line each: their advice is not on paper.
     passing = next(f for f in results["findings"] if f["rule_id"] == "account_sync.disabled")
     assert _squeezed(passing["rationale"]) not in text
+
+
+# --- the trend: the chart on screen and on paper -------------------------------------------
+
+def test_the_trend_chart_shows_prints_and_runs_nothing(browser: Any, tmp_path: Path) -> None:
+    pypdf = pytest.importorskip("pypdf", reason="pypdf is a test extra: pip install -e '.[test]'")
+    from auditor.documents.history import read_history
+    from auditor.report.render import render_trend
+    from auditor.report.trend import build_trend
+    from tests.golden.history import make_history
+
+    history = make_history(tmp_path / "history")
+    trend = build_trend(*read_history([history]))
+    page_file = tmp_path / "trend.html"
+    page_file.write_text(render_trend(trend, "html"), encoding="utf-8")
+    watched = Watched(browser)
+    page = watched.page
+    try:
+        page.goto(page_file.as_uri(), wait_until="load")
+        assert page.locator("script").count() == 0
+        chart = page.locator("svg[role=img]")
+        box = chart.bounding_box()
+        assert box is not None and box["width"] > 500 and box["height"] > 100
+        # The line is drawn in the stylesheet's colour: the CSP let the stylesheet apply.
+        stroke = page.eval_on_selector(".score-line", "e => getComputedStyle(e).stroke")
+        assert stroke == "rgb(31, 58, 95)"
+        page.emulate_media(media="print")
+        overflowing = page.evaluate(
+            "() => [...document.querySelectorAll('main *')]"
+            ".filter(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX"
+            " !== 'visible').map(e => e.tagName + '.' + e.className)")
+        pdf = page.pdf(format="A4")
+        assert watched.errors == [] and watched.dialogs == []
+    finally:
+        page.close()
+    assert overflowing == []
+    text = _squeezed("".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages))
+    # The chart's axis and dates, and every run's score in the table beside it, on paper.
+    for words in ("Scoreperrun", "2026-11-0102:00UTC", "2026-11-3002:00UTC", "Runs"):
+        assert words in text
+    for run in trend["runs"]:
+        when = run["generated_at"][:10] + run["generated_at"][11:16] + "UTC"
+        assert f"{when}{run['score']}" in text, run["run"]
+    assert "cases.case_owner" in text and "stillfailing" not in text

@@ -456,7 +456,10 @@ def test_every_example_renders_every_rule(path: Path, profile: str) -> None:
     results = results_for(copy.deepcopy(snapshot), profile=profile, snapshot_file=path.name)
     for fmt in FORMATS:
         text = render(results, fmt)
-        for finding in results["findings"]:
+        # GitLab's Code Quality lists only what is to act on: issues, not checks.
+        listed = [f for f in results["findings"]
+                  if fmt != "codequality" or f["status"] in ("fail", "unknown")]
+        for finding in listed:
             assert finding["rule_id"] in text, (fmt, finding["rule_id"])
     page = Page(render(results, "html"))
     page.csp()

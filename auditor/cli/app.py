@@ -42,6 +42,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "collecting (at most 2 requests a source)."),
     "fleet": ("auditor.cli.fleet", "Audit many orgs and workspaces at once and write a roll-up "
               "index."),
+    "history": ("auditor.cli.history", "Read the report.json of past runs and write the trend: "
+                "the score per run, each rule's status per run, and the runs in which each "
+                "finding failed and was resolved."),
     "rules": ("auditor.cli.inspect", "List the rule catalogue, or show one rule in full."),
     "schema": ("auditor.cli.inspect", "Print the JSON Schema of a file the auditor reads or "
                "writes."),

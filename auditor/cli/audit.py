@@ -5,6 +5,7 @@ The commands' work is in steps.py and pipeline.py, imported when a command runs.
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,12 @@ import click
 
 from auditor.cli.app import ENVIRONMENT, HELP, cli
 from auditor.cli.exit_codes import EXIT_CODES, EXIT_OK, EXIT_PARTIAL
-from auditor.cli.options import collection_options, config_option, report_options
+from auditor.cli.options import (
+    collection_options,
+    config_option,
+    notify_options,
+    report_options,
+)
 from auditor.documents.vocabulary import PROFILES
 
 
@@ -42,9 +48,11 @@ def collect(ctx: click.Context, /, output: Path, allow_partial: bool, **options:
               help="Keep the snapshot a live audit collected.")
 @collection_options
 @report_options
+@notify_options
 @click.pass_context
 def audit(ctx: click.Context, /, snapshot_file: Path | None, save_snapshot: Path | None,
-          settings_file: Path | None, allow_partial: bool, **options: Any) -> None:
+          settings_file: Path | None, allow_partial: bool, notify: tuple[str, ...],
+          notify_drop: int, **options: Any) -> None:
     """Check a snapshot against the rules and write the reports.
 
     Without --snapshot, a new snapshot is collected from Salesforce and Intercom first.
@@ -64,8 +72,13 @@ def audit(ctx: click.Context, /, snapshot_file: Path | None, save_snapshot: Path
     from auditor.documents.snapshot import load_snapshot, with_settings
 
     report = {key: options.pop(key) for key in REPORT_KEYS}
-    # Rules, waivers, baseline and settings are checked before anything is collected:
-    # bad input costs no API requests.
+    # Rules, waivers, baseline, webhooks and settings are checked before anything is
+    # collected: bad input costs no API requests.
+    webhooks = []
+    if notify:
+        from auditor.cli.notify import parse_webhook
+
+        webhooks = [parse_webhook(value, os.environ) for value in notify]
     plan = plan_from(report)
     save_snapshot = save_snapshot if snapshot_file is None else None  # nothing new to save
     check_outputs(plan.report_files().values(), save_snapshot)
@@ -86,6 +99,11 @@ def audit(ctx: click.Context, /, snapshot_file: Path | None, save_snapshot: Path
     outcome = audit_snapshot(snapshot, shown_path(source, show_paths) if source else None,
                              plan, settings_path=settings_file)
     print_outcome(outcome, plan.out_dir, report["no_color"])
+    if webhooks:
+        from auditor.cli.notify import post_notices, report_location
+
+        post_notices(webhooks, outcome.results, notify_drop,
+                     report_location(outcome.written, os.environ))
     code = outcome.exit_code
     if snapshot_file is None and partial(snapshot) and not allow_partial:
         code = EXIT_PARTIAL

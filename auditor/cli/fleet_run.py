@@ -82,6 +82,11 @@ def load_fleet(path: Path, shared: Mapping[str, Any],
         for key, option in (("settings", "settings_file"), ("snapshot", "snapshot_file")):
             if key in spec:
                 options[option] = str(base / spec[key])
+        if options.get("notify"):
+            # Refused rather than ignored: a notice asked for must never silently not come.
+            raise doc.error("notify is not supported by `auditor fleet` yet; post notices "
+                            "from `auditor audit` runs, or remove notify from the config.",
+                            ("targets", index, "config", "notify"))
         for key in ("sf_target_org", "no_salesforce", "no_intercom"):
             if key in spec:
                 options[key] = spec[key]

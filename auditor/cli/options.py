@@ -128,6 +128,19 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return rule_options(command)
 
 
+def notify_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    return _apply(command, [
+        click.option("--notify", multiple=True, metavar="URL",
+                     help="Post a notice to this webhook when findings fail that did not "
+                          "before, the score drops or a source is not collected (repeatable; "
+                          "slack+, teams+ or json+ before https:// names the kind; $NAME "
+                          "reads the address from an environment variable). docs/notices.md."),
+        click.option("--notify-drop", type=click.IntRange(1, 100), default=5,
+                     show_default=True, metavar="N",
+                     help="Notify when the score fell by at least N points since --baseline."),
+    ])
+
+
 def collection_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return _apply(command, [
         click.option("--settings", "settings_file", type=click.Path(path_type=Path),

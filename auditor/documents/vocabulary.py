@@ -5,9 +5,11 @@ as choices without loading the engine or the reporters just to print --help.
 """
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
+STATUSES = ("pass", "fail", "unknown", "not_applicable", "waived")  # a finding's
 # Report format -> file name (the onboarding profile writes checklist.* instead).
 FORMATS = {"html": "report.html", "md": "report.md", "json": "report.json",
-           "sarif": "report.sarif", "junit": "report.junit.xml"}
+           "sarif": "report.sarif", "junit": "report.junit.xml",
+           "codequality": "report.codequality.json"}
 # Written when no --format is given: the human reports and the stable machine one.
 DEFAULT_FORMATS = ("html", "md", "json")
 PROFILES = ("audit", "onboarding")

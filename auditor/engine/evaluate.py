@@ -6,13 +6,12 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from auditor.documents.snapshot import parse_timestamp
+from auditor.documents.vocabulary import STATUSES as STATUSES  # re-exported
 from auditor.engine.checks import CHECKS, CheckInput, Outcome
 from auditor.engine.consistency import Problem, find_problems
 from auditor.engine.evidence import Found, Missing, Provenance, lookup
 from auditor.engine.messages import render_message
 from auditor.engine.rule import Rule, with_params
-
-STATUSES = ("pass", "fail", "unknown", "not_applicable", "waived")
 
 
 class Finding(NamedTuple):

@@ -102,6 +102,10 @@ def render(results: dict[str, Any], fmt: str) -> str:
         from auditor.report.sarif import render_sarif  # imported only when asked for
 
         return render_sarif(results)
+    if fmt == "codequality":
+        from auditor.report.codequality import render_codequality
+
+        return render_codequality(results)
     if fmt == "junit":
         from auditor.report.junit import render_junit  # xml.etree: slow to import
 
@@ -131,9 +135,19 @@ def _json_text(model: dict[str, Any]) -> str:
 
 def render_rollup(rollup: dict[str, Any], fmt: str) -> str:
     """The fleet roll-up (see auditor/cli/fleet_run.py) as index.html, index.md or index.json."""
+    return _render_page("fleet", rollup, fmt)
+
+
+def render_trend(trend: dict[str, Any], fmt: str) -> str:
+    """The trend over past runs (auditor/report/trend.py) as trend.html, .md or .json."""
+    return _render_page("trend", trend, fmt)
+
+
+def _render_page(template: str, model: dict[str, Any], fmt: str) -> str:
+    """A model other than one audit's results, through its own template of the format."""
     if fmt == "json":
-        return _json_text(rollup)
-    context: dict[str, Any] = {"results": rollup}
+        return _json_text(model)
+    context: dict[str, Any] = {"results": model}
     if fmt == "html":
         context["stylesheet"], context["style_hash"] = _stylesheet()
-    return _environment(fmt).get_template(f"fleet.{fmt}.j2").render(**context)
+    return _environment(fmt).get_template(f"{template}.{fmt}.j2").render(**context)

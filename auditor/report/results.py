@@ -131,8 +131,15 @@ def finding_as_dict(finding: Finding) -> dict[str, Any]:
         "remediation": rule.remediation,
         "references": list(rule.references),
         "rule_file": rule.origin,
+        "about": evidence_item(rule),
         **({"waiver": finding.waiver} if finding.waiver else {}),
     }
+
+
+def evidence_item(rule: Rule) -> str:
+    """The evidence item a rule is about: the first value its definition reads. The same
+    in every run whatever was collected, so a finding can be followed from run to run."""
+    return next((read.path for read in rule.reads.values()), rule.id)
 
 
 def effective_configuration(rules: list[Rule], params: dict[str, dict[str, Any]]

@@ -4,15 +4,20 @@ A failing finding is a result at its severity's level; an unknown finding is a n
 evidence is missing, not wrong); a waived finding keeps its result with a suppression
 carrying the waiver's justification. Passing and not-applicable findings are left out,
 as scanners leave out what they found in order. Each result points at the settings-file
-line holding the attested value where there is one, else at the rule's file.
+line holding the attested value where there is one, else at the rule's file (its first
+line: the rule as a whole). Each result carries a partial fingerprint made of the rule id
+and the item it is about, never of a line or a message, so that code scanning keeps it as
+the same alert from run to run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from typing import Any
 
+from auditor import PROJECT_URL
 from auditor.report.filters import md
 from auditor.safety.display import json_escaped, one_line
 
@@ -49,6 +54,9 @@ def _formatted(value: str) -> str:
 
 def _literal_braces(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
+# Our own fingerprint key: GitHub computes primaryLocationLineHash itself from the file's
+# text and warns when a tool sends a different value under that name.
+FINGERPRINT_KEY = "ruleAndItem/v1"
 
 
 def render_sarif(results: dict[str, Any]) -> str:
@@ -61,6 +69,7 @@ def render_sarif(results: dict[str, Any]) -> str:
             "name": results["tool"]["name"],
             "version": results["tool"]["version"],
             "semanticVersion": results["tool"]["version"],
+            "informationUri": PROJECT_URL,
             "rules": rules,
         }},
         "automationDetails": {"id": f"intercom-sfdc-audit/{results['generated_at']}"},
@@ -113,6 +122,7 @@ def _result(finding: dict[str, Any], rule_index: int) -> dict[str, Any]:
         "level": LEVELS[finding["severity"]] if status == "fail" else "note",
         "message": {"text": _plain_text(finding["message"])},
         "locations": [_location(finding)],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
         "properties": {"status": status, "basis": finding["basis"]},
     }
     waiver = finding.get("waiver")
@@ -128,8 +138,14 @@ def _result(finding: dict[str, Any], rule_index: int) -> dict[str, Any]:
 
 def _location(finding: dict[str, Any]) -> dict[str, Any]:
     where = finding.get("location") or {"file": finding.get("rule_file") or "rules"}
-    physical: dict[str, Any] = {"artifactLocation": {"uri": where["file"]}}
-    if where.get("line"):
-        physical["region"] = {"startLine": where["line"]}
+    physical: dict[str, Any] = {"artifactLocation": {"uri": where["file"]},
+                                "region": {"startLine": where.get("line") or 1}}
     return {"physicalLocation": physical,
             "logicalLocations": [{"name": finding["rule_id"], "kind": "member"}]}
+
+
+def fingerprint(finding: dict[str, Any]) -> str:
+    """The rule id and the item the finding is about (results.about; the rule id alone in
+    a report.json older than that field): never a line, a value or a message."""
+    item = f"{finding['rule_id']}\n{finding.get('about', finding['rule_id'])}"
+    return hashlib.sha256(item.encode("utf-8")).hexdigest()[:32]

@@ -11,6 +11,7 @@ repository's root and review the diff:
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -53,13 +54,34 @@ def render_example(example: str) -> dict[str, str]:
                            (folder / "report.json").read_text(encoding="utf-8"))
 
 
+def render_trend() -> dict[str, str]:
+    """trend.md and trend.json of `auditor history` over the thirty nights of
+    tests/golden/history.py (made afresh, never kept by hand)."""
+    from tests.golden.history import make_history
+
+    with tempfile.TemporaryDirectory() as folder:
+        make_history(Path(folder) / "history")
+        # Run from the folder with a relative path, so the trend names the same files on
+        # every machine.
+        result = subprocess.run(
+            [sys.executable, "-m", "auditor", "history", "history", "--format", "md",
+             "--format", "json", "--out", "out"],
+            cwd=folder, capture_output=True, text=True, check=False,
+            env={**os.environ, "PYTHONPATH": str(REPO)})
+        if result.returncode != 0:
+            raise RuntimeError(f"auditor history exited {result.returncode}:\n{result.stderr}")
+        return {name: (Path(folder) / "out" / name).read_text(encoding="utf-8")
+                for name in ("trend.md", "trend.json")}
+
+
 def golden_path(example: str, name: str) -> Path:
     return GOLDEN / example / name
 
 
 def main() -> None:
-    for example in EXAMPLES:
-        for name, text in render_example(example).items():
+    outputs = [(example, render_example(example)) for example in EXAMPLES]
+    for example, texts in [*outputs, ("trend", render_trend())]:
+        for name, text in texts.items():
             path = golden_path(example, name)
             path.parent.mkdir(exist_ok=True)
             changed = not path.exists() or path.read_text(encoding="utf-8") != text

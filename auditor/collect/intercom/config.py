@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from auditor.collect.tls import shared_context
+from auditor.collect.tls import trusted_context as _verify  # tests reach it here
 from auditor.documents.errors import InputError
 
 REGIONS = {
@@ -87,32 +86,3 @@ def _api_version(env: Mapping[str, str]) -> str:
     return version
 
 
-def _verify(env: Mapping[str, str]) -> ssl.SSLContext:
-    """Trust the CA bundle SSL_CERT_FILE names, else httpx's default bundle (certifi's).
-
-    httpx 0.28 no longer reads SSL_CERT_FILE itself, and the collector's environment
-    is a parameter rather than os.environ, so the bundle is loaded here, once per process
-    (auditor/collect/tls.py).
-    """
-    cafile = env.get("SSL_CERT_FILE", "").strip()
-    if not cafile:
-        return _default_context()
-    try:
-        return shared_context(cafile, _trusting)
-    except (OSError, ssl.SSLError) as error:
-        raise InputError(
-            f"SSL_CERT_FILE={cafile!r} could not be loaded as a PEM bundle of CA "
-            f"certificates ({error.strerror or error}). Point it at a readable bundle, "
-            "or unset it to use the default one."
-        ) from None
-
-
-@functools.cache
-def _default_context() -> ssl.SSLContext:
-    import httpx  # here: the collector imports it anyway, other commands need not
-
-    return httpx.create_ssl_context(trust_env=False)  # what a client given verify=True makes
-
-
-def _trusting(cafile: str) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=cafile)
