@@ -172,8 +172,9 @@ def diff(old: Path, new: Path, fmt: str, rules_dirs: tuple[Path, ...],
 
 def _comparable_kind(path: Path) -> str:
     from auditor.documents.load import load_document
+    from auditor.documents.snapshot import MAX_SNAPSHOT_BYTES
 
-    doc = load_document(path, "snapshot or report.json", 256 * 1024**2)
+    doc = load_document(path, "snapshot or report.json", MAX_SNAPSHOT_BYTES)
     data = doc.data if isinstance(doc.data, dict) else {}
     if "snapshot_version" in data:
         return "snapshot"

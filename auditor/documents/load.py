@@ -177,8 +177,9 @@ def _json_data(text: str, file: str) -> Any:
         raise InputError(f"{TOO_DEEP}.", file=file) from None
 
 
-def parse_document(text: str, file: str) -> Document:
-    """Parse JSON (for a .json file) or YAML text into a Document of plain data."""
+def parse_document(text: str, file: str, max_chars: int = MAX_DOCUMENT_BYTES) -> Document:
+    """Parse JSON (for a .json file) or YAML text into a Document of plain data;
+    `max_chars` bounds what YAML's aliases may expand it to (see yaml_data)."""
     if file.lower().endswith(".json"):
         data = _json_data(text, file)
     elif len(text) > MAX_YAML_CHARS:
@@ -187,7 +188,7 @@ def parse_document(text: str, file: str) -> Document:
                          file=file)
     else:
         try:
-            data = yaml_data(text, file)
+            data = yaml_data(text, file, max_chars)
         except RecursionError:
             raise InputError(f"{TOO_DEEP}, or an alias refers to itself.", file=file) from None
     doc = Document(data=data, file=file, text=text)
@@ -254,4 +255,5 @@ def _file_kind(mode: int) -> str:
 
 def load_document(path: Path, what: str, max_bytes: int = MAX_DOCUMENT_BYTES) -> Document:
     """Read and parse a file; `what` names it in errors ("settings file")."""
-    return parse_document(read_text_file(path, what, max_bytes), str(path))
+    return parse_document(read_text_file(path, what, max_bytes), str(path),
+                          min(max_bytes, MAX_YAML_CHARS))

@@ -6,7 +6,6 @@ it; any audit can be re-run offline from a saved one.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 from auditor import TOOL_NAME, __version__
 from auditor.documents.load import Document, format_path, load_document
-from auditor.documents.plain_data import plain_data_problem
+from auditor.documents.plain_data import json_text, plain_data_problem
 from auditor.documents.timestamps import parse_timestamp as parse_timestamp  # re-exported, RFC 3339
 from auditor.documents.validation import load_schema, part_validator, validate_document
 
@@ -131,8 +130,11 @@ def check_snapshot(doc: Document) -> dict[str, Any]:
 
 
 # Far beyond any org's snapshot (they hold counts and examples, not records), and small
-# enough that reading one never exhausts a laptop's memory.
-MAX_SNAPSHOT_BYTES = 256 * 1024**2
+# enough that auditing one takes at most 1 GiB of memory: 0.8 GiB at this limit,
+# measured by `python bench/run.py --only limits` (bench/RESULTS.md); 1.6 GiB at 256 MiB.
+# A report.json (a baseline, `auditor diff`) is held to it too: it is smaller than the
+# snapshot it reports on.
+MAX_SNAPSHOT_BYTES = 128 * 1024**2
 
 
 def load_snapshot(path: Path) -> dict[str, Any]:
@@ -140,7 +142,7 @@ def load_snapshot(path: Path) -> dict[str, Any]:
 
 
 def dump_snapshot(snapshot: dict[str, Any]) -> str:
-    return json.dumps(snapshot, indent=2, ensure_ascii=False) + "\n"
+    return json_text(snapshot)
 
 
 def with_settings(
