@@ -38,6 +38,7 @@ def fleet(ctx: click.Context, /, fleet_file: Path, out_dir: Path | None, concurr
     """
     from auditor.cli.fleet_processes import run_processes
     from auditor.cli.fleet_run import (
+        ROLLUP_FILES,
         FleetProgress,
         SharedCatalogue,
         audit_target,
@@ -55,7 +56,7 @@ def fleet(ctx: click.Context, /, fleet_file: Path, out_dir: Path | None, concurr
     shared = as_flag_defaults(load_config(config_path)) if config_path else {}
     targets, fleet_out = load_fleet(fleet_file, shared)
     out = out_dir or Path(fleet_out or "fleet-reports")
-    index = {fmt: out / f"index.{fmt}" for fmt in ("html", "md", "json")}
+    index = {fmt: out / name for fmt, name in ROLLUP_FILES.items()}
     check_targets(list(index.values()))
 
     def show(progress: FleetProgress) -> None:
