@@ -18,7 +18,7 @@ install_fresh_copy).
   very end (the error path).
 - `auditor fleet`: 200 targets at the latency with --concurrency 32 (time, peak memory).
 - Limits: a snapshot of teammates as large as the documented limit allows, audited
-  offline (time, peak memory); and a 76 KB settings file whose aliases would expand to
+  offline (time, peak memory); and a 73 KB settings file whose aliases would expand to
   12 million characters, refused (median time to exit 2 over --runs, beside
   `auditor --help` in the same run).
 """
