@@ -91,7 +91,8 @@ def load_fleet(path: Path, shared: Mapping[str, Any],
                             ("targets", index, "name"))
         names[folded] = name
         options = dict(shared)
-        options.update(as_flag_defaults(resolve_paths(spec.get("config", {}), base)))
+        options.update(as_flag_defaults(resolve_paths(spec.get("config", {}), base), doc.error,
+                                        ("targets", index, "config")))
         for key, option in (("settings", "settings_file"), ("snapshot", "snapshot_file")):
             if key in spec:
                 options[option] = str(base / spec[key])

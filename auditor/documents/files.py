@@ -69,9 +69,17 @@ def _folder_problem(folder: Path) -> str | None:
         if not stat.S_ISDIR(mode):
             return f"cannot make the folder for this file: {candidate} is not a folder."
         if not os.access(candidate, os.W_OK | os.X_OK):
-            return f"cannot write in the folder {candidate}: permission denied."
+            return f"cannot write in the folder {candidate}: {_unwritable(candidate)}."
         return None
     return None
+
+
+def _unwritable(folder: Path) -> str:
+    """Why a folder os.access says cannot be written is so (access gives no reason)."""
+    with suppress(OSError, AttributeError):  # statvfs: POSIX only
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "it is on a read-only file system"
+    return "permission denied"
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -45,7 +45,9 @@ def format_path(path: Iterable[str | int]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f".{part}" if part.isprintable() else f"[{json.dumps(part)}]"
+            # A key holding a dot (a rule override's RULE_ID.NAME) in brackets: no nesting.
+            plain = part.isprintable() and "." not in part
+            text += f".{part}" if plain else f"[{json.dumps(part)}]"
     return text
 
 
@@ -241,8 +243,10 @@ def read_text_file(path: Path, what: str, max_bytes: int) -> str:
     except UnicodeDecodeError as exc:
         raise InputError(f"the {what} is not UTF-8 text (byte {exc.start + 1}).", file=file,
                          line=data.count(b"\n", 0, exc.start) + 1) from None
-    # As reading in text mode would: every line break becomes \n.
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    # As reading in text mode would: every line break becomes \n. A byte order mark says
+    # only that the file is UTF-8 (some Windows editors write one): YAML reads past it,
+    # and so does JSON here, which RFC 8259 (section 8.1) lets a reader do.
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _file_kind(mode: int) -> str:
