@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner, Result
 
-from auditor.cli.commands import cli
+from tests.refusals import invoke, refusal
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SNAPSHOT = EXAMPLES / "misconfigured.snapshot.json"
@@ -22,62 +21,45 @@ SETTINGS = EXAMPLES / "settings.yaml"
 BOM = "\ufeff"
 
 
-def invoke(*args: str | Path) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args])
-
-
-def refusal(result: Result) -> str:
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    [paragraph] = [line for line in result.output.splitlines() if line.startswith("error:")]
-    return paragraph
-
-
-def audit(tmp_path: Path, *args: str | Path) -> tuple[Result, Path]:
-    out = tmp_path / "reports"
-    return invoke("audit", "--snapshot", SNAPSHOT, "--out", out, *args), out
-
-
-# --- a second YAML document ------------------------------------------------------------------
-
-def test_a_second_yaml_document_is_named_as_such(tmp_path: Path) -> None:
-    settings = tmp_path / "settings.yaml"
-    settings.write_text("settings_version: 1\nworkspace: Acme\n---\nworkspace: Globex\n")
-    result, out = audit(tmp_path, "--settings", settings)
-    assert refusal(result) == (
-        f"error: {settings}, line 3: this file holds more than one YAML document: the "
-        "second one starts on this line. Each file is one document: remove the '---' (or "
-        "'...') line that separates them, or move the second to a file of its own.")
+def refused_with(tmp_path: Path, flag: str, name: str, text: str) -> tuple[str, Path]:
+    """Audit with `flag` naming a file of this text: its refusal, and the file."""
+    path, out = tmp_path / name, tmp_path / "reports"
+    path.write_text(text)
+    message = refusal(invoke("audit", "--snapshot", SNAPSHOT, "--out", out, flag, path))
     assert not out.exists()
+    return message, path
+
+
+@pytest.mark.parametrize(("flag", "name", "text", "said"), [
+    pytest.param("--settings", "settings.yaml",
+                 "settings_version: 1\nworkspace: Acme\n---\nworkspace: Globex\n",
+                 "line 3: this file holds more than one YAML document: the second one starts "
+                 "on this line. Each file is one document: remove the '---' (or '...') line "
+                 "that separates them, or move the second to a file of its own.",
+                 id="a second YAML document"),
+    pytest.param("--config", "auditor.yaml",
+                 "config_version: 1\nfail_on: high\nparams:\n"
+                 "  api_usage.limit_recommended.recommended: lots\n",
+                 "line 4, at $.params[\"api_usage.limit_recommended.recommended\"]: 'lots' is "
+                 "not of type 'integer'; expected the daily limit the guide (or the client's "
+                 "agreement) calls for, a whole number above 0.",
+                 id="a bad parameter value in the config, at its line"),
+])
+def test_the_message_names_the_file_the_place_and_the_cause(
+        tmp_path: Path, flag: str, name: str, text: str, said: str) -> None:
+    message, path = refused_with(tmp_path, flag, name, text)
+    assert message == f"error: {path}, {said}"
 
 
 def test_other_parser_words_are_not_garbled(tmp_path: Path) -> None:
     # PyYAML's "expected X, but found Y" once came out as "found expected X, but found Y".
-    settings = tmp_path / "settings.yaml"
-    settings.write_text("settings_version: 1\n&anchor!\n")
-    message = refusal(audit(tmp_path, "--settings", settings)[0])
+    message, settings = refused_with(tmp_path, "--settings", "settings.yaml",
+                                     "settings_version: 1\n&anchor!\n")
     assert message.startswith(f"error: {settings}, line 2: this is not valid YAML: expected ")
     assert "found expected" not in message and "found but" not in message
 
 
 # --- rule overrides written in a config file ---------------------------------------------------
-
-def write_config(tmp_path: Path, text: str) -> Path:
-    config = tmp_path / "auditor.yaml"
-    config.write_text(text)
-    return config
-
-
-def test_a_bad_parameter_value_in_the_config_is_reported_at_its_line(tmp_path: Path) -> None:
-    config = write_config(tmp_path, "config_version: 1\nfail_on: high\nparams:\n"
-                                    "  api_usage.limit_recommended.recommended: lots\n")
-    result, out = audit(tmp_path, "--config", config)
-    assert refusal(result) == (
-        f"error: {config}, line 4, at $.params[\"api_usage.limit_recommended.recommended\"]: "
-        "'lots' is not of type 'integer'; expected the daily limit the guide (or the "
-        "client's agreement) calls for, a whole number above 0.")
-    assert not out.exists()
-
 
 @pytest.mark.parametrize(("written", "path", "said"), [
     ("params: {cases.nope.window_days: 7}", '$.params["cases.nope.window_days"]',
@@ -90,13 +72,14 @@ def test_a_bad_parameter_value_in_the_config_is_reported_at_its_line(tmp_path: P
 ])
 def test_an_override_in_the_config_is_reported_in_the_config(
         tmp_path: Path, written: str, path: str, said: str) -> None:
-    config = write_config(tmp_path, f"config_version: 1\n{written}\n")
-    result, _ = audit(tmp_path, "--config", config)
-    assert refusal(result) == f"error: {config}, line 2, at {path}: {said}"
+    message, config = refused_with(tmp_path, "--config", "auditor.yaml",
+                                   f"config_version: 1\n{written}\n")
+    assert message == f"error: {config}, line 2, at {path}: {said}"
 
 
 def test_the_same_override_as_a_flag_is_reported_as_the_flag(tmp_path: Path) -> None:
-    result, _ = audit(tmp_path, "--param", "api_usage.limit_recommended.recommended=lots")
+    result = invoke("audit", "--snapshot", SNAPSHOT, "--out", tmp_path / "reports",
+                    "--param", "api_usage.limit_recommended.recommended=lots")
     assert refusal(result) == (
         "error: --param api_usage.limit_recommended.recommended=\"lots\": 'lots' is not of "
         "type 'integer'; expected the daily limit the guide (or the client's agreement) "

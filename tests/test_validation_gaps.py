@@ -15,25 +15,14 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from auditor.cli.commands import cli
 from auditor.documents.vocabulary import SCHEMA_NAMES
 from auditor.report.filters import md_code, web_url
+from tests.refusals import invoke, refusal
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SNAPSHOT = str(EXAMPLES / "misconfigured.snapshot.json")
-
-
-def invoke(*args: str | Path) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args])
-
-
-def refusal(result: Result) -> str:
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    [paragraph] = [line for line in result.output.splitlines() if line.startswith("error:")]
-    return paragraph
 
 
 def run_fleet(tmp_path: Path, targets: list[dict[str, Any]]) -> Result:
