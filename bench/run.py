@@ -1,7 +1,7 @@
 """Wall-time benchmarks as one table (never asserted in tests; bench/RESULTS.md keeps it).
 
     python bench/run.py [--runs N] [--latency SECONDS] [--teammates N] [--skip-fleet]
-                        [--only live|start-up|scale|fleet|history]
+                        [--only live|start-up|scale|fleet|history|limits]
 
 Every command measured runs from a fresh `pip install .` of this checkout (see
 install_fresh_copy).
@@ -19,6 +19,10 @@ install_fresh_copy).
 - `auditor fleet`: 200 targets at the latency with --concurrency 32 (time, peak memory).
 - `auditor history` over 400 nightly report.json files (tests/golden/history.py): the
   median time of --runs, and the size of what it writes.
+- Limits: a snapshot of teammates as large as the documented limit allows, audited
+  offline (time, peak memory); and a 73 KB settings file whose aliases would expand to
+  12 million characters, refused (median time to exit 2 over --runs, beside
+  `auditor --help` in the same run).
 """
 
 from __future__ import annotations
@@ -280,6 +284,39 @@ def history_rows(runs: int, folder: Path) -> list[Row]:
             Row("  written", written)]
 
 
+# --- limits --------------------------------------------------------------------------------
+
+def limits_rows(runs: int, folder: Path) -> list[Row]:
+    from auditor.documents.snapshot import MAX_SNAPSHOT_BYTES
+    from tests.test_alias_expansion import settings_referring
+
+    auditor, mib = auditor_command(), 1024**2
+    snapshot = folder / "at-the-limit.json"
+    subprocess.run([sys.executable, str(REPO / "bench" / "big_snapshot.py"), str(snapshot),
+                    "--fill", str(MAX_SNAPSHOT_BYTES)], check=True)
+    seconds, peak, code = run_measured([*auditor, "audit", "--snapshot", str(snapshot),
+                                        "--out", str(folder / "limit-reports"), "--quiet",
+                                        "--fail-on", "never"])
+    size = snapshot.stat().st_size
+    snapshot.unlink()
+    settings = folder / "aliases.yaml"
+    settings.write_text(settings_referring(200), encoding="utf-8")
+    refusal = [*auditor, "audit", "--snapshot", str(EXAMPLE), "--settings", str(settings),
+               "--out", str(folder / "none")]
+    times = medians({"refusal": refusal, "help": [*auditor, "--help"]}, runs)
+    refused_code = run_process(refusal)[1]
+    return [
+        Row(f"audit of a snapshot at the size limit ({size / mib:.1f} of "
+            f"{MAX_SNAPSHOT_BYTES / mib:.0f} MiB): time", f"{seconds:.1f} s (exit {code})"),
+        Row("  peak memory", f"{peak / mib:.0f} MiB", "<= 1 GiB", peak <= 1024 * mib),
+        Row(f"{settings.stat().st_size / 1000:.0f} KB settings file, aliases to 12 million "
+            f"characters: time to exit 2 (median of {runs})",
+            f"{times['refusal'] * 1000:.0f} ms (exit {refused_code}; `auditor --help` "
+            f"{times['help'] * 1000:.0f} ms)", "< 1 s",
+            times["refusal"] < 1 and refused_code == 2),
+    ]
+
+
 # --- the table --------------------------------------------------------------------------------
 
 def table(rows: list[Row]) -> str:
@@ -304,7 +341,8 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.15)
     parser.add_argument("--teammates", type=int, default=200_000)
     parser.add_argument("--skip-fleet", action="store_true")
-    parser.add_argument("--only", choices=["live", "start-up", "scale", "fleet", "history"],
+    parser.add_argument("--only", choices=["live", "start-up", "scale", "fleet", "history",
+                                           "limits"],
                         help="measure only these rows")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="auditor-bench-"))
@@ -314,6 +352,7 @@ def main() -> None:
         "scale": lambda: scale_rows(args.teammates, folder),
         "fleet": lambda: [] if args.skip_fleet else fleet_rows(args.latency, folder),
         "history": lambda: history_rows(args.runs, folder),
+        "limits": lambda: limits_rows(args.runs, folder),
     }
     try:
         install_fresh_copy(folder)

@@ -175,3 +175,105 @@ def test_a_signal_while_a_request_is_in_flight(tmp_path: Path, name: str) -> Non
     assert process.returncode == code
     assert_stopped_cleanly(stderr, name)
     assert contents(tmp_path) == {"s.json": "the previous snapshot\n"}
+
+
+# --- issue 22: the fleet, signalled as a terminal does, and what a killed run left -------
+
+@contextmanager
+def own_group(*args: str | Path, env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """The auditor in a process group of its own, as a terminal starts a command: Ctrl-C
+    (or `kill -TERM -PGID`) reaches it and every process it started at once."""
+    inherited = {k: v for k, v in os.environ.items()
+                 if not k.startswith(("INTERCOM_", "SF_")) and k != PAUSE_VARIABLE}
+    process = subprocess.Popen([sys.executable, "-m", "auditor", *map(str, args)],
+                               env={**inherited, **env}, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+
+
+def temporary_files(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.name.endswith(
+        ".tmp"))
+
+
+@pytest.mark.parametrize("name", SIGNALS)
+@pytest.mark.parametrize("processes", ["1", "2"])
+@pytest.mark.parametrize("done", [2, 9])
+def test_a_signal_to_the_fleets_process_group_leaves_no_temporary_file(
+        tmp_path: Path, name: str, processes: str, done: int) -> None:
+    # Every thread of every worker is writing reports when the signal comes: none may
+    # make a temporary file after its process has cleaned up (threads kept staging
+    # while the handler removed what was registered, and after).
+    signum, code = SIGNALS[name]
+    fleet = tmp_path / "fleet.json"
+    fleet.write_text(json.dumps({"fleet_version": 1, "out": "out", "targets": [
+        {"name": f"t{n:02d}", "snapshot": str(EXAMPLE)} for n in range(32)]}))
+    with own_group("fleet", fleet, "--processes", processes, "--concurrency", "16",
+                   env={}) as process:
+        assert process.stderr is not None
+        while not (line := process.stderr.readline()).startswith(f"fleet: {done} of 32 "):
+            assert line, f"the fleet ended before {done} targets were done"
+        os.killpg(process.pid, signum)
+        _, stderr = process.communicate(timeout=BOUND)
+    assert process.returncode == code
+    assert stderr.splitlines()[-1].startswith(f"auditor: stopped by {name}.")
+    assert "Traceback" not in stderr
+    assert temporary_files(tmp_path / "out") == []
+    for report in (tmp_path / "out").rglob("report.json"):  # those in place are whole
+        assert json.loads(report.read_text())["findings"]
+
+
+def back_date(path: Path, seconds: float) -> None:
+    when = path.stat().st_mtime - seconds
+    os.utime(path, (when, when))
+
+
+def test_a_later_run_removes_what_a_killed_run_left_and_nothing_else(tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    out.mkdir()
+    with own_group("audit", "--snapshot", EXAMPLE, "--out", out,
+                   env={PAUSE_VARIABLE: "staged"}) as killed:
+        wait_for_line(killed, "auditor: paused at staged")
+        os.killpg(killed.pid, signal.SIGKILL)  # no handler runs: its files stay
+        killed.wait(timeout=BOUND)
+    left_by_the_killed = set(temporary_files(out))
+    assert len(left_by_the_killed) == 3  # html, md, json
+    # Not this tool's, or not of a target this run writes: never touched, however old.
+    others = [".report.html.notes.tmp", "report.html.tmp", ".other.json.1.abcdefgh.tmp",
+              ".report.html.1.abcdefgh.tmp.keep", ".report.sarif.1.abcdefgh.tmp"]
+    # mkstemp's name without a process id (before issue 22): stale after a day.
+    unnamed_old, unnamed_recent = ".report.md.abcdefgh.tmp", ".report.json.abcdefgh.tmp"
+    for name in (*others, unnamed_old, unnamed_recent):
+        (out / name).write_text("kept?\n")
+    for name in (*left_by_the_killed, *others, unnamed_old):
+        back_date(out / name, 2 * 24 * 3600)
+    back_date(out / unnamed_recent, 120)
+
+    with own_group("audit", "--snapshot", EXAMPLE, "--out", out,
+                   env={PAUSE_VARIABLE: "staged"}) as running:
+        wait_for_line(running, "auditor: paused at staged")
+        of_the_running = set(temporary_files(out)) - left_by_the_killed - {
+            *others, unnamed_old, unnamed_recent}
+        assert len(of_the_running) == 3
+        for name in of_the_running:  # quiet for a while, but its run is still going
+            back_date(out / name, 120)
+
+        done = subprocess.run([sys.executable, "-m", "auditor", "audit", "--snapshot",
+                               str(EXAMPLE), "--out", str(out)], capture_output=True,
+                              text=True, timeout=BOUND, check=False)
+        assert done.returncode == 1, done.stderr
+        assert sorted(p.name for p in out.iterdir()) == sorted(
+            [*of_the_running, *others, unnamed_recent, "report.html", "report.md",
+             "report.json"])
+
+        os.killpg(running.pid, signal.SIGTERM)
+        _, stderr = running.communicate(timeout=BOUND)
+    assert running.returncode == EXIT_SIGTERM
+    assert_stopped_cleanly(stderr, "SIGTERM")
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [*others, unnamed_recent, "report.html", "report.md", "report.json"])

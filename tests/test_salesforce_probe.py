@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+from click.testing import CliRunner
+
+from auditor.cli.commands import cli
 from auditor.collect import Access, Preflight
 from auditor.collect.salesforce.api import RetryPolicy
 from auditor.collect.salesforce.collector import SalesforceOptions, probe_salesforce
+from tests.emulators.salesforce_org import Fault
 from tests.salesforce_lab import SalesforceLab
 
 pytest_plugins = ("tests.salesforce_fixtures",)
@@ -51,3 +56,19 @@ def test_a_rejected_token(lab: SalesforceLab) -> None:
     assert preflight.problem is not None
     assert preflight.problem.startswith("Salesforce rejected the access token")
     assert preflight.requests == lab.emulator.request_count == 2
+
+
+def test_doctor_sends_two_requests_to_a_salesforce_that_answers_500(
+        lab: SalesforceLab, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 22: each request was tried three times, six in all, against the README's two.
+    lab.scenario.faults[:] = [Fault("/services/", status=500, error_code="UNKNOWN_EXCEPTION",
+                                    message="An unexpected error occurred.")]
+    for name, value in lab.token_env().items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(cli, ["doctor", "--no-intercom"])
+    assert result.exit_code == 3, result.output
+    assert lab.emulator.request_count == 2
+    assert result.output.splitlines()[:2] == [
+        "Salesforce: UNREACHABLE (2 requests)",
+        f"  problem: Salesforce at {lab.emulator.base_url} could not be read: 500 "
+        "UNKNOWN_EXCEPTION: An unexpected error occurred."]

@@ -39,7 +39,7 @@ UNSET: Any = _Unset()
 
 # A deliberately loose check: something@domain.tld without spaces. It catches a name
 # typed where an email belongs, not every address a mail server would refuse.
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
 def _ask(text: str, default: Any, convert: Callable[[str], Any]) -> Any:
@@ -113,7 +113,7 @@ class Limit:
 def email(text: str) -> str:
     """An email address as typed, or BadParameter saying what is wrong with it."""
     cleaned = text.strip()
-    if not _EMAIL.match(cleaned):
+    if not _EMAIL.fullmatch(cleaned):
         raise click.BadParameter(f"{cleaned!r} is not an email address (name@example.com).")
     return cleaned
 

@@ -38,6 +38,7 @@ def fleet(ctx: click.Context, /, fleet_file: Path, out_dir: Path | None, concurr
     """
     from auditor.cli.fleet_processes import run_processes
     from auditor.cli.fleet_run import (
+        ROLLUP_FILES,
         FleetProgress,
         SharedCatalogue,
         audit_target,
@@ -45,17 +46,17 @@ def fleet(ctx: click.Context, /, fleet_file: Path, out_dir: Path | None, concurr
         rollup,
     )
     from auditor.cli.fleet_shares import process_count
-    from auditor.documents.config import as_flag_defaults, load_config
+    from auditor.documents.config import config_defaults
     from auditor.documents.files import check_targets, replace_all
     from auditor.documents.snapshot import utc_now
     from auditor.report.render import render_rollup
     from auditor.safety.display import one_line
 
     config_path = config_file or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
-    shared = as_flag_defaults(load_config(config_path)) if config_path else {}
+    shared = config_defaults(config_path) if config_path else {}
     targets, fleet_out = load_fleet(fleet_file, shared)
     out = out_dir or Path(fleet_out or "fleet-reports")
-    index = {fmt: out / f"index.{fmt}" for fmt in ("html", "md", "json")}
+    index = {fmt: out / name for fmt, name in ROLLUP_FILES.items()}
     check_targets(list(index.values()))
 
     def show(progress: FleetProgress) -> None:

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 # Worst first: a bug, bad input, a source not collected, failing findings, all well.
 EXIT_SEVERITY = (4, 2, 3, 1, 0)
+# The roll-up's own files, beside the targets' folders in the fleet's `out`.
+ROLLUP_FILES = {fmt: f"index.{fmt}" for fmt in ("html", "md", "json")}
 
 
 @dataclass(frozen=True)
@@ -69,16 +71,28 @@ def load_fleet(path: Path, shared: Mapping[str, Any],
     validate_document(doc, "fleet")
     environ = os.environ if environ is None else environ
     base = path.parent
-    names: set[str] = set()
+    names: dict[str, str] = {}  # each name in lower case: the name as written
+    rollup = {file.casefold() for file in ROLLUP_FILES.values()}
     targets = []
     for index, spec in enumerate(doc.data["targets"]):
         name = spec["name"]
-        if name in names:
-            raise doc.error(f"the target name '{name}' is used twice; names pick report "
-                            "folders, so they must differ.", ("targets", index, "name"))
-        names.add(name)
+        # Folders are named after targets; on some file systems case tells none apart.
+        folded = name.casefold()
+        if folded in rollup:
+            raise doc.error(f"the target name '{name}' is the name of a file of the roll-up "
+                            f"({', '.join(ROLLUP_FILES.values())}), written beside the "
+                            "targets' folders; name the target otherwise.",
+                            ("targets", index, "name"))
+        if folded in names:
+            same = ("is used twice" if names[folded] == name
+                    else f"differs from '{names[folded]}' only in case")
+            raise doc.error(f"the target name '{name}' {same}; names pick report folders, "
+                            "so they must differ, in more than case.",
+                            ("targets", index, "name"))
+        names[folded] = name
         options = dict(shared)
-        options.update(as_flag_defaults(resolve_paths(spec.get("config", {}), base)))
+        options.update(as_flag_defaults(resolve_paths(spec.get("config", {}), base), doc.error,
+                                        ("targets", index, "config")))
         for key, option in (("settings", "settings_file"), ("snapshot", "snapshot_file")):
             if key in spec:
                 options[option] = str(base / spec[key])

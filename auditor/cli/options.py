@@ -20,7 +20,7 @@ from auditor.cli.flags import (
     ParamOverride,
     SeverityOverride,
 )
-from auditor.documents.errors import InputError, did_you_mean
+from auditor.documents.errors import did_you_mean
 from auditor.documents.vocabulary import FORMATS, MAX_WAIVER_DAYS, PROFILES, SEVERITIES
 
 if TYPE_CHECKING:
@@ -40,13 +40,13 @@ def _apply(command: Callable[..., Any], options: list[Decorator]) -> Callable[..
 
 
 def _use_config(ctx: click.Context, _: click.Parameter, value: Path | None) -> Path | None:
-    from auditor.documents.config import as_flag_defaults, load_config
+    from auditor.documents.config import config_defaults
 
     path = value if value is not None else (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
     if path is None:
         return None
     names = {param.name for param in ctx.command.params}
-    defaults = {k: v for k, v in as_flag_defaults(load_config(path)).items() if k in names}
+    defaults = {k: v for k, v in config_defaults(path).items() if k in names}
     # Defaults handed in by a caller (a fleet target's own config) win over the file.
     ctx.default_map = {**defaults, **(ctx.default_map or {})}
     return path
@@ -78,17 +78,22 @@ def rule_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def load_catalogue(rules_dirs: tuple[Path, ...], params: tuple[tuple[str, Any], ...],
                    severities: tuple[tuple[str, str], ...] = ()
                    ) -> tuple[list[Rule], dict[str, dict[str, Any]]]:
-    from auditor.engine.catalogue import load_rules, resolve_params
+    from auditor.documents.config import Written
+    from auditor.engine.catalogue import as_flag, load_rules, resolve_params
 
     rules = load_rules(rules_dirs)
     by_id = {rule.id: rule for rule in rules}
-    for rule_id, level in severities:
+    for override in severities:
+        rule_id, level = override
         if rule_id not in by_id:
-            raise InputError(f"--severity {rule_id}={level}: there is no rule '{rule_id}' "
-                             f"(see `auditor rules`).{did_you_mean(rule_id, by_id)}")
+            refuse = (override.error if isinstance(override, Written)
+                      else as_flag(f"--severity {rule_id}={level}"))
+            raise refuse(f"there is no rule '{rule_id}' (see `auditor rules`)."
+                         f"{did_you_mean(rule_id, by_id)}")
         by_id[rule_id] = by_id[rule_id].with_severity(level)
     rules = [by_id[rule.id] for rule in rules]
-    return rules, resolve_params(rules, dict(params))
+    placed = {pair[0]: pair.error for pair in params if isinstance(pair, Written)}
+    return rules, resolve_params(rules, dict(params), placed)
 
 
 def report_options(command: Callable[..., Any]) -> Callable[..., Any]:

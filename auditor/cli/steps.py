@@ -21,7 +21,7 @@ from auditor.documents.errors import InputError
 from auditor.documents.files import beside, check_targets, write_atomically
 from auditor.documents.load import load_document
 from auditor.documents.settings import load_settings
-from auditor.documents.snapshot import SOURCES, dump_snapshot, utc_now
+from auditor.documents.snapshot import MAX_SNAPSHOT_BYTES, SOURCES, dump_snapshot, utc_now
 from auditor.documents.validation import validate_document
 from auditor.engine.catalogue import Rule
 from auditor.report.render import render_summary_table
@@ -158,7 +158,7 @@ def plan_from(options: dict[str, Any], catalogue: Catalogue | None = None) -> Au
 
 def load_report(path: Path) -> dict[str, Any]:
     """A report.json written by this tool, validated."""
-    doc = load_document(path, "report.json", 256 * 1024**2)
+    doc = load_document(path, "report.json", MAX_SNAPSHOT_BYTES)
     if not isinstance(doc.data, dict) or "findings" not in doc.data:
         raise doc.error("expected a report.json written by `auditor audit` (with "
                         "schema_version and findings).")

@@ -11,17 +11,21 @@ The files of one run (the reports; or one snapshot) are replaced as a set:
 
 Step 3 is a critical section (auditor/safety/interrupts.py): SIGINT or SIGTERM waits for it,
 and before it ends the process removes the temporary files and the folders step 2 made.
+A process killed outright (SIGKILL, a power cut) cannot: the next run that writes the
+same file removes what it left (`_remove_stale`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
+from time import time
 
 from auditor.documents.errors import InputError
 from auditor.safety.interrupts import critical, leftover, pause_point
@@ -65,9 +69,17 @@ def _folder_problem(folder: Path) -> str | None:
         if not stat.S_ISDIR(mode):
             return f"cannot make the folder for this file: {candidate} is not a folder."
         if not os.access(candidate, os.W_OK | os.X_OK):
-            return f"cannot write in the folder {candidate}: permission denied."
+            return f"cannot write in the folder {candidate}: {_unwritable(candidate)}."
         return None
     return None
+
+
+def _unwritable(folder: Path) -> str:
+    """Why a folder os.access says cannot be written is so (access gives no reason)."""
+    with suppress(OSError, AttributeError):  # statvfs: POSIX only
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "it is on a read-only file system"
+    return "permission denied"
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -83,6 +95,7 @@ def replace_all(files: Mapping[Path, str]) -> None:
     with ExitStack() as cleanup:
         for folder in {path.parent for path in files}:
             _make_folder(folder, cleanup)
+        _remove_stale(files)
         staged = {path: _stage(path, text, cleanup) for path, text in files.items()}
         pause_point("staged")
         _commit(staged)
@@ -107,7 +120,8 @@ def _stage(path: Path, text: str, cleanup: ExitStack) -> Path:
     """Write text in full to a new temporary file beside path; removed when cleanup ends."""
     with _writing(path):
         with critical():  # no signal between making the file and registering it
-            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
+                                        dir=path.parent)
             temporary = Path(name)
             cleanup.enter_context(leftover(temporary))
             cleanup.callback(temporary.unlink, missing_ok=True)
@@ -118,6 +132,47 @@ def _stage(path: Path, text: str, cleanup: ExitStack) -> Path:
             handle.flush()
             os.fsync(handle.fileno())
     return temporary
+
+
+# What _stage names a temporary file beside a target, after ".NAME.": the writing
+# process's id (absent before this version) and mkstemp's 8 random characters.
+_OWN_TEMPORARY = re.compile(r"(?:(?P<pid>[0-9]+)\.)?[a-z0-9_]{8}\.tmp")
+QUIET_SECONDS = 60  # a live run's temporary file is put in place well within this
+STALE_SECONDS = 24 * 3600  # no run keeps a temporary file this long, whatever its id
+
+
+def _remove_stale(files: Iterable[Path]) -> None:
+    """Remove the temporary files a run killed outright (SIGKILL, a power cut) left
+    beside these files: those of _stage's naming whose process no longer runs here and
+    that nobody has written for a minute, or that nobody has written for a day. Never
+    any other file, so never one a run still going is about to put in place. (Kept-aside
+    old content, .NAME.PID.old, is left alone: it may be the only copy of a file.)"""
+    now = time()
+    for path in files:
+        prefix, entries = f".{path.name}.", []
+        with suppress(OSError), os.scandir(path.parent) as folder:
+            entries = [entry for entry in folder if entry.name.startswith(prefix)]
+        for entry in entries:
+            found = _OWN_TEMPORARY.fullmatch(entry.name[len(prefix):])
+            with suppress(OSError):
+                info = entry.stat(follow_symlinks=False)
+                age = now - info.st_mtime
+                if found and stat.S_ISREG(info.st_mode) and (age > STALE_SECONDS or (
+                        age > QUIET_SECONDS and found["pid"] and not _running(int(found["pid"])))):
+                    os.unlink(entry.path)
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (True when it cannot be told)."""
+    if os.name != "posix":  # elsewhere os.kill ends the process instead of asking
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # another user's process; an id no process can have
+        return True
+    return True
 
 
 def _commit(staged: Mapping[Path, Path]) -> None:

@@ -45,7 +45,9 @@ def format_path(path: Iterable[str | int]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f".{part}" if part.isprintable() else f"[{json.dumps(part)}]"
+            # A key holding a dot (a rule override's RULE_ID.NAME) in brackets: no nesting.
+            plain = part.isprintable() and "." not in part
+            text += f".{part}" if plain else f"[{json.dumps(part)}]"
     return text
 
 
@@ -177,8 +179,9 @@ def _json_data(text: str, file: str) -> Any:
         raise InputError(f"{TOO_DEEP}.", file=file) from None
 
 
-def parse_document(text: str, file: str) -> Document:
-    """Parse JSON (for a .json file) or YAML text into a Document of plain data."""
+def parse_document(text: str, file: str, max_chars: int = MAX_DOCUMENT_BYTES) -> Document:
+    """Parse JSON (for a .json file) or YAML text into a Document of plain data;
+    `max_chars` bounds what YAML's aliases may expand it to (see yaml_data)."""
     if file.lower().endswith(".json"):
         data = _json_data(text, file)
     elif len(text) > MAX_YAML_CHARS:
@@ -187,7 +190,7 @@ def parse_document(text: str, file: str) -> Document:
                          file=file)
     else:
         try:
-            data = yaml_data(text, file)
+            data = yaml_data(text, file, max_chars)
         except RecursionError:
             raise InputError(f"{TOO_DEEP}, or an alias refers to itself.", file=file) from None
     doc = Document(data=data, file=file, text=text)
@@ -240,8 +243,10 @@ def read_text_file(path: Path, what: str, max_bytes: int) -> str:
     except UnicodeDecodeError as exc:
         raise InputError(f"the {what} is not UTF-8 text (byte {exc.start + 1}).", file=file,
                          line=data.count(b"\n", 0, exc.start) + 1) from None
-    # As reading in text mode would: every line break becomes \n.
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    # As reading in text mode would: every line break becomes \n. A byte order mark says
+    # only that the file is UTF-8 (some Windows editors write one): YAML reads past it,
+    # and so does JSON here, which RFC 8259 (section 8.1) lets a reader do.
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _file_kind(mode: int) -> str:
@@ -254,4 +259,5 @@ def _file_kind(mode: int) -> str:
 
 def load_document(path: Path, what: str, max_bytes: int = MAX_DOCUMENT_BYTES) -> Document:
     """Read and parse a file; `what` names it in errors ("settings file")."""
-    return parse_document(read_text_file(path, what, max_bytes), str(path))
+    return parse_document(read_text_file(path, what, max_bytes), str(path),
+                          min(max_bytes, MAX_YAML_CHARS))

@@ -16,10 +16,10 @@ from typing import Any
 from auditor import TOOL_NAME, __version__
 from auditor.documents.errors import InputError
 from auditor.documents.load import Document, format_path, load_document, read_text_file
-from auditor.documents.plain_data import plain_data_problem
+from auditor.documents.plain_data import json_text, plain_data_problem
 from auditor.documents.timestamps import parse_timestamp as parse_timestamp  # re-exported, RFC 3339
 from auditor.documents.validation import load_schema, part_validator, validate_document
-from auditor.safety.display import json_escaped, one_line
+from auditor.safety.display import one_line
 
 SNAPSHOT_VERSION = 1
 SOURCES = ("salesforce", "intercom")
@@ -139,8 +139,11 @@ def check_snapshot(doc: Document) -> dict[str, Any]:
 
 
 # Far beyond any org's snapshot (they hold counts and examples, not records), and small
-# enough that reading one never exhausts a laptop's memory.
-MAX_SNAPSHOT_BYTES = 256 * 1024**2
+# enough that auditing one takes at most 1 GiB of memory: 0.8 GiB at this limit,
+# measured by `python bench/run.py --only limits` (bench/RESULTS.md); 1.6 GiB at 256 MiB.
+# A report.json (a baseline, `auditor diff`) is held to it too: it is smaller than the
+# snapshot it reports on.
+MAX_SNAPSHOT_BYTES = 128 * 1024**2
 
 
 def load_snapshot(path: Path) -> dict[str, Any]:
@@ -184,8 +187,7 @@ def _with_reasons_cleaned(path: Path, what: str, error: InputError) -> Document:
 
 
 def dump_snapshot(snapshot: dict[str, Any]) -> str:
-    # The data exact, and the file safe to print: see json_escaped.
-    return json_escaped(json.dumps(snapshot, indent=2, ensure_ascii=False)) + "\n"
+    return json_text(snapshot)
 
 
 def with_settings(

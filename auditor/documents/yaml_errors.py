@@ -52,18 +52,28 @@ _REWORDED: tuple[tuple[str, str, str], ...] = (
 )
 
 
+# PyYAML's "expected a single document in the stream", whose problem part is this.
+_ANOTHER_DOCUMENT = "but found another document"
+
+
 def syntax_problem(problem: str | None, column: int | None) -> str:
     """The sentence for a YAML syntax error at a 1-based column (the error names the
     line). The line's text is not quoted: a configuration file's line may hold a secret."""
+    if (problem or "").startswith(_ANOTHER_DOCUMENT):  # valid YAML, but two documents
+        return ("this file holds more than one YAML document: the second one starts on "
+                "this line. Each file is one document: remove the '---' (or '...') line "
+                "that separates them, or move the second to a file of its own.")
     found, hint = _reworded(problem or "")
     where = f" at column {column}" if column is not None else ""
-    return f"this is not valid YAML: found {found}{where}. Hint: {hint}."
+    return f"this is not valid YAML: {found}{where}. Hint: {hint}."
 
 
 def _reworded(problem: str) -> tuple[str, str]:
     for start, found, hint in _REWORDED:
         if problem.startswith(start):
-            return found, hint
+            return f"found {found}", hint
     # Anything else keeps the parser's own words, with the general advice.
-    return (re.sub(r"^found ", "", problem.rstrip(".")) or "something YAML cannot read",
+    words = problem.rstrip(".")
+    return (words if re.match(r"found |expected ", words) else
+            f"found {words or 'something YAML cannot read'}",
             "check the quotes, colons and indentation on this line and the one above")

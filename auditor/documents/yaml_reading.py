@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from auditor.documents.errors import InputError, quoted
 from auditor.documents.plain_data import (
     INTEGER_DIGITS,
+    MAX_DOCUMENT_BYTES,
     MAX_NODES,
     JsonPath,
     Oversized,
@@ -74,15 +75,18 @@ class YamlSyntaxError(InputError):
     """Text that is not YAML at all (as opposed to YAML holding what is refused)."""
 
 
-def yaml_data(text: str, file: str) -> Any:
+def yaml_data(text: str, file: str, max_chars: int = MAX_DOCUMENT_BYTES) -> Any:
+    """The text's plain data. `max_chars`: the most characters its keys and text may hold
+    with every alias expanded (the size of the largest file of its kind: aliases must not
+    make a document larger than a file could be without them)."""
     import yaml
 
     try:
-        return _construct_text(text, file, fast=True)
+        return _construct_text(text, file, max_chars, fast=True)
     except yaml.YAMLError:
         pass  # not YAML to the C parser: the Python parser says why, in its own words
     try:
-        return _construct_text(text, file, fast=False)
+        return _construct_text(text, file, max_chars, fast=False)
     except yaml.reader.ReaderError as exc:
         raise YamlSyntaxError(
             f"this is not valid YAML: it holds a character YAML does not allow "
@@ -98,14 +102,56 @@ def yaml_data(text: str, file: str) -> Any:
         raise YamlSyntaxError(f"this is not valid YAML: {exc}.", file=file) from None
 
 
-def _construct_text(text: str, file: str, *, fast: bool) -> Any:
+def _construct_text(text: str, file: str, max_chars: int, *, fast: bool) -> Any:
     # The Python reader refuses a character YAML does not allow (a NUL) on creation.
     loader = plain_loader(fast)(text)
     try:
         node = loader.get_single_node()
-        return None if node is None else _construct(loader, node, file, [MAX_NODES])
+        if node is None:
+            return None
+        _check_expansion(node, file, max_chars)
+        return _construct(loader, node, file)
     finally:
         loader.dispose()
+
+
+def _check_expansion(root: yaml.Node, file: str, max_chars: int) -> None:
+    """Refuse a document whose aliases expand it beyond MAX_NODES values or `max_chars`
+    characters of keys and text: a small file of nested aliases ("billion laughs"), or
+    of one long text referred to many times, would otherwise grow without bound, and
+    every report with it. Each node is sized once (an alias is the node it names), so
+    the time this takes follows the file's length, not what it would expand to."""
+    values, chars = _expanded_size(root, {})
+    if values > MAX_NODES:
+        raise InputError(f"this is not a settings or rule document: it expands to more than "
+                         f"{MAX_NODES:,} values (aliases referring to aliases?).", file=file)
+    if chars > max_chars:
+        raise InputError(f"its aliases expand this document to {chars:,} characters of keys "
+                         f"and text, over the limit of {max_chars:,} (as much as a file of "
+                         "its kind may hold); write the repeated values out, or shorten "
+                         "them.", file=file)
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, tuple[int, int]]) -> tuple[int, int]:
+    """The values (keys aside) and the characters (keys included) of the node expanded."""
+    import yaml
+
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    if isinstance(node, yaml.ScalarNode):
+        size = (1, len(node.value))
+    else:
+        pairs = (node.value if isinstance(node, yaml.MappingNode)
+                 else [(None, item) for item in node.value])
+        values, chars = 1, 0
+        for key, item in pairs:
+            item_values, item_chars = _expanded_size(item, sizes)
+            values += item_values
+            chars += item_chars + (_expanded_size(key, sizes)[1] if key else 0)
+        size = (values, chars)
+    sizes[id(node)] = size
+    return size
 
 
 _YAML_TAG = "tag:yaml.org,2002:"
@@ -113,18 +159,11 @@ _STR, _INT = _YAML_TAG + "str", _YAML_TAG + "int"
 _PLAIN_SCALARS = frozenset(_YAML_TAG + name for name in ("str", "int", "float", "bool", "null"))
 
 
-def _construct(loader: yaml.SafeLoader, node: yaml.Node, file: str, budget: list[int]) -> Any:
+def _construct(loader: yaml.SafeLoader, node: yaml.Node, file: str) -> Any:
     """Build plain data from a YAML node, refusing tags, duplicate and non-text keys.
-
-    `budget` counts the values still allowed: aliases are expanded, so a small file of
-    nested aliases ("billion laughs") would otherwise expand without bound.
-    """
+    Aliases are expanded: _check_expansion has seen that they may be."""
     import yaml
 
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise InputError(f"this is not a settings or rule document: it expands to more than "
-                         f"{MAX_NODES:,} values (aliases referring to aliases?).", file=file)
     if isinstance(node, yaml.MappingNode):
         _require_tag(node, _YAML_TAG + "map", file)
         result: dict[str, Any] = {}
@@ -142,11 +181,11 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, file: str, budget: list
                     file=file,
                     line=line,
                 )
-            result[key] = _construct(loader, value_node, file, budget)
+            result[key] = _construct(loader, value_node, file)
         return result
     if isinstance(node, yaml.SequenceNode):
         _require_tag(node, _YAML_TAG + "seq", file)
-        return [_construct(loader, item, file, budget) for item in node.value]
+        return [_construct(loader, item, file) for item in node.value]
     assert isinstance(node, yaml.ScalarNode)  # the only other kind of node
     return _scalar(loader, node, file)
 

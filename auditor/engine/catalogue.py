@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -278,23 +278,35 @@ def _position(rule: Rule) -> tuple[int, int, int, str]:
     return (SECTION_ORDER[rule.section], step, SEVERITIES.index(rule.severity), rule.id)
 
 
-def resolve_params(rules: list[Rule], overrides: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Each rule's parameters: its defaults with the overrides (RULE_ID.NAME -> value) applied."""
+Placed = Mapping[str, Callable[[str], InputError]]  # an override -> its error where written
+
+
+def resolve_params(rules: list[Rule], overrides: Mapping[str, Any],
+                   placed: Placed | None = None) -> dict[str, dict[str, Any]]:
+    """Each rule's parameters: its defaults with the overrides (RULE_ID.NAME -> value) applied.
+    An override that does not fit is reported where `placed` says it was written (a
+    config file's line), else as the --param flag that gave it."""
+    placed = placed or {}
     by_id = {rule.id: rule for rule in rules}
     params = {rule.id: rule.default_params() for rule in rules}
     for key, value in overrides.items():
+        refuse = placed.get(key) or as_flag(f"--param {key}")
         rule_id, _, name = key.rpartition(".")
         rule = by_id.get(rule_id)
         if rule is None:
-            raise InputError(f"--param {key}: there is no rule '{rule_id}' (see `auditor rules`).")
+            raise refuse(f"there is no rule '{rule_id}' (see `auditor rules`).")
         if name not in rule.parameters:
             known = ", ".join(rule.parameters) or "none"
-            raise InputError(f"--param {key}: rule '{rule_id}' has no parameter '{name}' "
-                             f"(its parameters: {known}).")
+            raise refuse(f"rule '{rule_id}' has no parameter '{name}' (its parameters: {known}).")
         problem = _override_problem(rule.parameters[name]["schema"], value)
         if problem:
-            raise InputError(f"--param {key}={shown(value)}: {problem.rstrip('.')}; expected "
-                             f"{rule.parameters[name]['description']}.")
+            refuse = placed.get(key) or as_flag(f"--param {key}={shown(value)}")
+            raise refuse(f"{problem.rstrip('.')}; expected {rule.parameters[name]['description']}.")
         params[rule_id][name] = value
     return params
+
+
+def as_flag(flag: str) -> Callable[[str], InputError]:
+    """An error about the flag as typed: `--param KEY: problem`."""
+    return lambda problem: InputError(f"{flag}: {problem}")
 

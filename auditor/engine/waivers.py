@@ -19,6 +19,10 @@ from auditor.documents.load import load_document
 from auditor.documents.validation import validate_document
 from auditor.documents.vocabulary import MAX_WAIVER_DAYS as MAX_WAIVER_DAYS  # re-exported
 from auditor.engine.evaluate import Finding
+from auditor.safety.display import INVISIBLE
+
+# What a person must be able to read in each waiver, and what it says.
+_WORDS = {"reason": "why the deviation is accepted", "approved_by": "who accepted it"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,12 @@ def load_waivers(path: Path, rule_ids: Iterable[str], today: date,
             raise doc.error(f"'{rule}' is waived twice; keep one waiver per rule.",
                             ("waivers", index, "rule"))
         seen.add(rule)
+        for key, meaning in _WORDS.items():
+            if not _visible(entry[key]):
+                raise doc.error(
+                    f"the waiver of '{rule}' has no visible text in `{key}`, only spaces, "
+                    f"line breaks or invisible characters; write {meaning}.",
+                    ("waivers", index, key))
         expires = date.fromisoformat(entry["expires"])
         if expires > latest:
             raise doc.error(
@@ -64,6 +74,13 @@ def load_waivers(path: Path, rule_ids: Iterable[str], today: date,
                 ("waivers", index, "expires"))
         waivers.append(Waiver(rule, entry["reason"], entry["approved_by"], expires))
     return waivers
+
+
+def _visible(text: str) -> bool:
+    """Whether the text holds a character a person sees: not only white space (a line
+    break, U+2028) or invisible characters (U+200B); control characters are refused
+    when any document is read."""
+    return bool(INVISIBLE.sub("", text).strip())
 
 
 def apply_waivers(findings: list[Finding], waivers: list[Waiver], today: date

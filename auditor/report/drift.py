@@ -12,8 +12,8 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from auditor.documents.plain_data import json_text
 from auditor.documents.snapshot import SOURCES, evidence_items
-from auditor.safety.display import json_escaped
 
 OPEN = ("fail", "unknown")
 # A value diff of two big snapshots is capped; the count says how many more changed.
@@ -111,7 +111,7 @@ def render_diff(diff: dict[str, Any], fmt: str, escape: Callable[[str], str]) ->
     """The diff as terminal text or Markdown; `escape` makes a value safe for the one or
     the other (one_line, md)."""
     if fmt == "json":
-        return json_escaped(json.dumps(diff, indent=2, ensure_ascii=False)) + "\n"
+        return json_text(diff)
     heading = "## " if fmt == "md" else ""
     bullet = "- "
     lines = []

@@ -57,7 +57,7 @@ _MD_LINE_START = re.compile(r"^(?:[#+\-=]|\d+[.)])")
 
 _CODE_CHARS = r"[\w.\-/:@= ]"
 _CODE_SPAN = re.compile(rf"`({_CODE_CHARS}+)`")
-_CODE_SAFE = re.compile(rf"^{_CODE_CHARS}+$")
+_CODE_SAFE = re.compile(rf"{_CODE_CHARS}+")
 
 
 def _md_token(match: re.Match[str]) -> str:
@@ -104,7 +104,7 @@ def _md_text(value: str) -> MdSafe:
 def md_code(value: Any) -> MdSafe:
     """An identifier as a Markdown code span, when it holds nothing a code span can't."""
     text = str(value)
-    safe = _CODE_SAFE.match(text) and not INVISIBLE.search(text)  # \w admits Hangul fillers
+    safe = _CODE_SAFE.fullmatch(text) and not INVISIBLE.search(text)  # \w admits Hangul fillers
     return MdSafe(f"`{text}`") if safe else md(text)
 
 
@@ -158,7 +158,7 @@ def html_finalize(value: Any) -> Any:
 def web_url(value: Any) -> str | None:
     """The URL when it is an http(s) link; anything else (javascript:, data:) gets no href."""
     text = str(value or "")
-    return text if re.match(r"https?://[^\s\"'<>]+$", text) else None
+    return text if re.fullmatch(r"https?://[^\s\"'<>]+", text) else None
 
 
 # The most items of one evidence list a person's report (HTML, Markdown) shows; the JSON

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -18,11 +17,11 @@ from auditor.report.run_settings import RUN_FILTERS
 from auditor.report.sources import SOURCE_FILTERS
 from auditor.report.terminal import render_summary_table as render_summary_table
 from auditor.report.values import VALUE_FILTERS, VALUE_TESTS
-from auditor.safety.display import json_escaped
 
 if TYPE_CHECKING:  # jinja2 is imported when a report is rendered: it is slow to import
     from jinja2 import Environment
 
+from auditor.documents.plain_data import json_text
 from auditor.documents.vocabulary import DEFAULT_FORMATS as DEFAULT_FORMATS  # re-exported
 from auditor.documents.vocabulary import FORMATS as FORMATS  # re-exported
 
@@ -97,7 +96,7 @@ def _stylesheet() -> tuple[Markup, str]:
 def render(results: dict[str, Any], fmt: str) -> str:
     """Render the results in one of FORMATS, using the template of the results' profile."""
     if fmt == "json":
-        return _json_text(results)
+        return json_text(results)
     if fmt == "sarif":
         from auditor.report.sarif import render_sarif  # imported only when asked for
 
@@ -127,12 +126,6 @@ def _for_people(results: dict[str, Any]) -> dict[str, Any]:
     return {**results, "findings": findings}
 
 
-def _json_text(model: dict[str, Any]) -> str:
-    # The results model is plain JSON data already: written as it is, one value per line,
-    # with any character that would act or hide in a terminal escaped.
-    return json_escaped(json.dumps(model, indent=2, ensure_ascii=False)) + "\n"
-
-
 def render_rollup(rollup: dict[str, Any], fmt: str) -> str:
     """The fleet roll-up (see auditor/cli/fleet_run.py) as index.html, index.md or index.json."""
     return _render_page("fleet", rollup, fmt)
@@ -146,7 +139,7 @@ def render_trend(trend: dict[str, Any], fmt: str) -> str:
 def _render_page(template: str, model: dict[str, Any], fmt: str) -> str:
     """A model other than one audit's results, through its own template of the format."""
     if fmt == "json":
-        return _json_text(model)
+        return json_text(model)
     context: dict[str, Any] = {"results": model}
     if fmt == "html":
         context["stylesheet"], context["style_hash"] = _stylesheet()

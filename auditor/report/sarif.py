@@ -13,13 +13,13 @@ the same alert from run to run.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import Any
 
 from auditor import PROJECT_URL
+from auditor.documents.plain_data import json_text
 from auditor.report.filters import md
-from auditor.safety.display import json_escaped, one_line
+from auditor.safety.display import one_line
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 # SARIF has three problem levels; the audit's five severities fold onto them.
@@ -78,7 +78,7 @@ def render_sarif(results: dict[str, Any]) -> str:
         "columnKind": "unicodeCodePoints",
     }
     log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json_escaped(json.dumps(log, indent=2, ensure_ascii=False)) + "\n"
+    return json_text(log)
 
 
 def _reported_status(finding: dict[str, Any]) -> str:

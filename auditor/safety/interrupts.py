@@ -9,7 +9,9 @@ completely new.
 
 The handler ends the process itself rather than raising KeyboardInterrupt: collection
 runs in worker threads, and unwinding the main thread would wait for each of them to
-finish its request (up to the timeout) before the process could exit.
+finish its request (up to the timeout) before the process could exit. Once the process
+is stopping, no thread may begin a critical section (and so create a file): its
+temporary files would be made after the clean-up had looked.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ class _State:
         # What to remove when stopping, in the order it was made.
         self.leftovers: dict[Path, None] = {}
         self.children: set[int] = set()  # processes to stop first (fleet)
+        self.stopping = False  # set once, just before the clean-up
+        # Guards the three above across threads; re-entrant, as the signal handler runs
+        # in the main thread, which may hold it at that moment.
+        self.lock = threading.RLock()
 
 
 _state = _State()
@@ -65,8 +71,14 @@ def _stop(signum: int) -> None:
         with suppress(Exception):
             stream.flush()
     name = signal.Signals(signum).name
+    error = 2
+    with suppress(OSError):  # other threads may still print: what they do is not shown,
+        error = os.dup(2)    # so the reason the run stopped is the last line
+        quiet = os.open(os.devnull, os.O_WRONLY)
+        for stream in (1, 2):
+            os.dup2(quiet, stream)
     with suppress(OSError):
-        os.write(2, f"auditor: stopped by {name}. Every file is either as it was or "
+        os.write(error, f"auditor: stopped by {name}. Every file is either as it was or "
                     "completely written; no temporary file is left.\n".encode())
     os._exit(128 + signum)
 
@@ -90,9 +102,13 @@ def _stop_children() -> None:
 
 
 def _on_signal(signum: int, _frame: FrameType | None) -> None:
-    if _state.depth:
-        _state.pending = _state.pending or signum
-        return
+    with _state.lock:
+        if _state.stopping:  # a second signal while stopping: the first one is handled
+            return
+        if _state.depth:
+            _state.pending = _state.pending or signum
+            return
+        _state.stopping = True
     _stop(signum)
 
 
@@ -115,14 +131,24 @@ def handling_signals() -> Iterator[None]:
 
 @contextmanager
 def critical() -> Iterator[None]:
-    """A stretch a signal must not cut: one that arrives waits for its end."""
-    _state.depth += 1
+    """A stretch a signal must not cut: one that arrives waits for its end. Once the
+    process is stopping, a thread that would begin one waits for the end instead."""
+    while True:
+        with _state.lock:
+            if not _state.stopping:
+                _state.depth += 1
+                break
+        time.sleep(1)  # not holding the lock: the stopping thread may still need it
     try:
         yield
     finally:
-        _state.depth -= 1
-        if not _state.depth and _state.pending is not None:
-            _stop(_state.pending)
+        with _state.lock:
+            _state.depth -= 1
+            pending = None if _state.depth else _state.pending
+            if pending is not None:
+                _state.stopping = True
+        if pending is not None:
+            _stop(pending)
 
 
 @contextmanager

@@ -98,7 +98,8 @@ def probe_salesforce(options: SalesforceOptions, on_request: RequestCounter = ig
                      transport: HTTPAdapter | None = None) -> Preflight:
     """What `auditor doctor` shows: signing in, and the auditing user's permissions, in at
     most two requests (the permissions query, and UserInfo when signing in did not say
-    who the token belongs to)."""
+    who the token belongs to). Neither is tried again: a preflight reports a failing
+    answer (a 5xx, a dropped connection) instead of retrying it, as Intercom's does."""
     def unreachable(problem: str, requests: int) -> Preflight:
         return Preflight("salesforce", reachable=False, signed_in_as=None, api_version=None,
                          access=(), problem=problem, requests=requests)
@@ -107,7 +108,7 @@ def probe_salesforce(options: SalesforceOptions, on_request: RequestCounter = ig
         session = open_session(options.target_org, options.env, options.timeout, transport)
     except SourceUnavailable as exc:
         return unreachable(exc.message, exc.requests)
-    api = Api(session, timeout=options.timeout, retry=retry or RetryPolicy(),
+    api = Api(session, timeout=options.timeout, retry=retry or RetryPolicy(attempts=1),
               on_request=on_request)
     permissions = q.access_queries()[:1]
     try:

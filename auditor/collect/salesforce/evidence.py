@@ -158,7 +158,7 @@ def _child(record: Fields, key: str) -> Fields:
     return child
 
 
-_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
+_OFFSET = re.compile(r"([+-]\d{2})(\d{2})\Z")
 
 
 def _datetime(record: Fields, key: str) -> str | None:
