@@ -168,7 +168,8 @@ class Scenario:
     latency: float = 0.0  # seconds added to every answer but the logins
     # object name -> (status, errorCode, message) for every query that reads it
     denied: dict[str, tuple[int, str, str]] = field(default_factory=dict)
-    # object name -> the JSON answered for a query of it, whatever the query (wrong shapes)
+    # object name -> the JSON answered for a query or describe of it, whatever the query
+    # ("limits": for the limits), for answers of the wrong shape
     shapes: dict[str, Any] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)  # applied by the HTTPS emulator
     # sObject name -> the fields its describe lists (name, createable, nillable, ...)
@@ -265,9 +266,7 @@ class Org:
             return errors(404, "NOT_FOUND", "The requested resource does not exist")
         version, resource = match.groups()
         if method == "GET" and resource == "limits":
-            return Reply(200, {"DailyApiRequests": {"Max": scenario.api_max,
-                                                    "Remaining": scenario.api_max
-                                                    - scenario.api_used}})
+            return self.limits()
         if method == "GET" and resource == "query":
             return self.query(query.get("q", [""])[0], version)
         if method == "GET" and resource.startswith("query/"):
@@ -314,6 +313,14 @@ class Org:
             return errors(400, exc.error_code, exc.message)
         return self.batch(records, 0, len(records), version, cursor=None,
                           resource="tooling/query" if tooling else "query")
+
+    def limits(self) -> Reply:
+        scenario = self.scenario
+        if "limits" in scenario.shapes:
+            return Reply(200, scenario.shapes["limits"])
+        return Reply(200, {"DailyApiRequests": {"Max": scenario.api_max,
+                                                "Remaining": scenario.api_max
+                                                - scenario.api_used}})
 
     def describe(self, sobject: str) -> Reply:
         if sobject in self.scenario.denied:
@@ -418,10 +425,7 @@ class Org:
         if resource == "query":
             return self.query(parse_qs(parts.query).get("q", [""])[0], match.group(1))
         if resource == "limits":
-            scenario = self.scenario
-            return Reply(200, {"DailyApiRequests": {"Max": scenario.api_max,
-                                                    "Remaining": scenario.api_max
-                                                    - scenario.api_used}})
+            return self.limits()
         describe = re.fullmatch(r"sobjects/(\w+)/describe", resource)
         if describe:
             return self.describe(describe.group(1))

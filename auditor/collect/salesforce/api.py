@@ -303,7 +303,9 @@ class Api:
 
 
 def _what(query: Query) -> str:
-    kind = {"describe": "describe", "limits": "request"}.get(query.api, "query")
+    if query.api == "limits":
+        return f"Salesforce's answer to {query.sobject}"
+    kind = "describe" if query.api == "describe" else "query"
     return f"Salesforce's answer to the {query.sobject} {kind}"
 
 

@@ -73,7 +73,7 @@ VALIDATED_OBJECTS = ("Lead", "Contact", "Task", "Case")
 SYNCED_OBJECTS = ("Lead", "Contact")  # where Intercom's field mappings land
 # A Salesforce API name (Title, Score__c, ns__Score__c): anything else goes into no query.
 FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}")
-LIMITS = Query("limits", "the org's limits", api="limits")
+LIMITS = Query("limits", "GET /limits", api="limits")
 
 
 def _email_queries(sobject: str, scope: str) -> list[Query]:
