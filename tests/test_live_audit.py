@@ -102,10 +102,10 @@ def test_one_command_audits_both_systems(tmp_path: Path, settings_file: Path,
         "report.html", "report.json", "report.md"]
     snapshot = load_snapshot(snapshot_file)  # validates against the schema
     # Both sources ran within their request budgets, as the emulators counted them.
-    assert snapshot["salesforce"]["requests"] == salesforce.emulator.request_count <= 4
+    assert snapshot["salesforce"]["requests"] == salesforce.emulator.request_count <= 5
     assert snapshot["intercom"]["requests"] == workspace.emulator.requests <= 8
     progress = [line for line in result.output.splitlines() if "request" in line]
-    assert any(line.startswith("salesforce") and "collected, 4 requests" in line
+    assert any(line.startswith("salesforce") and "collected, 5 requests" in line
                for line in progress)
     assert any(line.startswith("intercom") and "collected" in line for line in progress)
     # The hostile teammate name stays text in the HTML report.

@@ -9,7 +9,9 @@ from tests.salesforce_lab import SalesforceLab
 
 pytest_plugins = ("tests.salesforce_fixtures",)
 
-TOKEN_ITEMS = ("intercom_tokens", "integration_users", "integration_activity")
+TOKEN_ITEMS = ("intercom_tokens", "integration_users", "integration_activity",
+               "integration_user_logins", "mapped_field_access")
+SETUP_ITEMS = ("mapped_field_access", "duplicate_rules", "validation_rules")
 
 
 def probe(lab: SalesforceLab, **env: str) -> Preflight:
@@ -22,8 +24,10 @@ def test_a_user_with_every_permission(lab: SalesforceLab) -> None:
     assert (preflight.reachable, preflight.problem) == (True, None)
     assert (preflight.signed_in_as, preflight.api_version) == ("admin@acme.example", "62.0")
     assert preflight.access == (
-        Access("API Enabled", True, ()), Access("View Setup and Configuration", True, ()),
-        Access("Customize Application", True, TOKEN_ITEMS), Access("Manage Users", True, ()),
+        Access("API Enabled", True, ()),
+        Access("View Setup and Configuration", True, SETUP_ITEMS),
+        Access("Customize Application", True, TOKEN_ITEMS),
+        Access("Manage Users", True, ("integration_user_logins",)),
         Access("View All Data", True, ()))
     # The permissions query and UserInfo (an access token does not say whose it is).
     assert preflight.requests == lab.emulator.request_count == 2
@@ -35,6 +39,15 @@ def test_a_user_without_customize_application(lab: SalesforceLab) -> None:
     assert access["Customize Application"] == Access("Customize Application", False,
                                                      TOKEN_ITEMS)
     assert access["Manage Users"].granted is True
+
+
+def test_a_user_without_manage_users_or_view_setup(lab: SalesforceLab) -> None:
+    lab.scenario.permissions["ManageUsers"] = False
+    lab.scenario.permissions["ViewSetup"] = False
+    access = {a.name: a for a in probe(lab).access}
+    assert access["Manage Users"] == Access("Manage Users", False, ("integration_user_logins",))
+    assert access["View Setup and Configuration"] == Access(
+        "View Setup and Configuration", False, SETUP_ITEMS)
 
 
 def test_permissions_that_cannot_be_read(lab: SalesforceLab) -> None:
