@@ -306,9 +306,9 @@ class Org:
                 raise SoqlError("INVALID_TYPE", f"sObject type '{sobject}' is not supported.")
             if sobject in scenario.shapes:
                 return Reply(200, scenario.shapes[sobject])
-            api = "tooling/sobjects" if tooling else "sobjects"
+            api = f"/services/data/v{version}/{'tooling/' if tooling else ''}sobjects"
             records = execute(Database(TOOLING_SCHEMA if tooling else SCHEMA, self.tables()),
-                              soql, record_url=lambda t, i: f"/services/data/v{version}/{api}/{t}/{i}")
+                              soql, record_url=lambda t, i: f"{api}/{t}/{i}")
         except SoqlError as exc:
             return errors(400, exc.error_code, exc.message)
         return self.batch(records, 0, len(records), version, cursor=None,
