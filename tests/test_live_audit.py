@@ -25,6 +25,8 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 EXPECTED = {
     "connection.admin_access_temporary": "fail",  # Modify All Data through a permission set
     "connection.integration_user": "pass",
+    "connection.integration_user_usable": "pass",
+    "connection.token_pairs": "pass",  # two Intercom tokens
     "api_usage.limit_set": "pass",
     "api_usage.limit_within_org_allowance": "pass",
     "api_usage.limit_recommended": "pass",
@@ -32,6 +34,10 @@ EXPECTED = {
     "lead_contact_sync.duplicate_emails": "fail",
     "lead_contact_sync.contacts_without_email": "pass",
     "lead_contact_sync.two_way_mappings": "pass",
+    "lead_contact_sync.mapped_fields_writable": "fail",  # the org has no Plan__c field
+    "lead_contact_sync.required_lead_fields": "pass",
+    "lead_contact_sync.duplicate_rules": "pass",
+    "lead_contact_sync.validation_rules_reviewed": "fail",  # Lead_Source_Required
     "cases.activities_enabled": "pass",
     "cases.activities_flowing": "pass",
     "cases.case_owner": "pass",
