@@ -157,7 +157,7 @@ def _squeezed(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-@pytest.mark.parametrize(("paper", "most_pages"), [("A4", 7), ("Letter", 8)])
+@pytest.mark.parametrize(("paper", "most_pages"), [("A4", 9), ("Letter", 10)])
 def test_the_misconfigured_example_prints_whole_on_few_pages(
     browser: Any, tmp_path: Path, paper: str, most_pages: int
 ) -> None:
