@@ -78,3 +78,19 @@ def test_partial_unknowns_are_exactly_the_rules_that_read_salesforce() -> None:
     }
     unknown = {rule_id for rule_id, status in EXPECTED["partial"].items() if status == "unknown"}
     assert unknown == reads_salesforce
+
+
+def test_the_new_steps_sit_where_they_belong_in_the_guides_order() -> None:
+    in_section = {section: [r.id for r in rules() if r.section == section]
+                  for section in ("connection", "lead_contact_sync")}
+    # Connect, drop the admin rights, then make sure the user can sign in and keep its token.
+    assert in_section["connection"] == [
+        "connection.integration_user", "connection.admin_access_temporary",
+        "connection.integration_user_usable", "connection.token_pairs"]
+    # The identifier, the field mappings and what they need, then the data's quality.
+    assert in_section["lead_contact_sync"] == [
+        "lead_contact_sync.email_identifier", "lead_contact_sync.two_way_mappings",
+        "lead_contact_sync.mapped_fields_writable", "lead_contact_sync.required_lead_fields",
+        "lead_contact_sync.duplicate_emails", "lead_contact_sync.duplicate_rules",
+        "lead_contact_sync.contacts_without_email",
+        "lead_contact_sync.validation_rules_reviewed"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from auditor.cli.doctor import describe, rules_left_unknown
 from auditor.collect import Access, Preflight
 from auditor.collect.salesforce.api import RetryPolicy
 from auditor.collect.salesforce.collector import SalesforceOptions, probe_salesforce
 from tests.salesforce_lab import SalesforceLab
+from tests.snapshots import rules
 
 pytest_plugins = ("tests.salesforce_fixtures",)
 
@@ -44,10 +46,19 @@ def test_a_user_without_customize_application(lab: SalesforceLab) -> None:
 def test_a_user_without_manage_users_or_view_setup(lab: SalesforceLab) -> None:
     lab.scenario.permissions["ManageUsers"] = False
     lab.scenario.permissions["ViewSetup"] = False
-    access = {a.name: a for a in probe(lab).access}
+    preflight = probe(lab)
+    access = {a.name: a for a in preflight.access}
     assert access["Manage Users"] == Access("Manage Users", False, ("integration_user_logins",))
     assert access["View Setup and Configuration"] == Access(
         "View Setup and Configuration", False, SETUP_ITEMS)
+    # `auditor doctor` names the permissions and the rules they leave unknown.
+    assert rules_left_unknown(preflight, list(rules())) == [
+        "connection.integration_user_usable", "lead_contact_sync.mapped_fields_writable",
+        "lead_contact_sync.duplicate_rules", "lead_contact_sync.validation_rules_reviewed"]
+    printed = describe(preflight, list(rules()))
+    assert "  Manage Users: MISSING (needed for integration_user_logins)" in printed
+    assert ("  View Setup and Configuration: MISSING (needed for mapped_field_access, "
+            "duplicate_rules, validation_rules)") in printed
 
 
 def test_permissions_that_cannot_be_read(lab: SalesforceLab) -> None:

@@ -2,10 +2,11 @@
 stop, and never evidence that an answer did not hold.
 
 Every request the collector sends (the two first-round Composite requests, the Tooling
-query, UserInfo, the second-round Composite Batch, further pages) gets, independently, its real answer, an
-arbitrary JSON value, a body that is not JSON, a truncated body, or its real answer with
-one value somewhere replaced by arbitrary JSON; with any status and any Sforce-Limit-Info
-header. The collector runs in-process through the stub transport, so examples are cheap.
+query, UserInfo, the second-round Composite Batch, further pages) gets, independently,
+its real answer, an arbitrary JSON value, a body that is not JSON, a truncated body, or
+its real answer with one value somewhere replaced by arbitrary JSON; with any status and
+any Sforce-Limit-Info header. The collector runs in-process through the stub transport, so
+examples are cheap.
 """
 
 from __future__ import annotations
