@@ -81,14 +81,6 @@ def test_usable_fails_naming_an_inactive_user(lab: SalesforceLab) -> None:
     assert f": {USER} (inactive)." in finding.message
 
 
-def test_usable_is_unknown_without_manage_users(lab: SalesforceLab) -> None:
-    lab.scenario.permissions["ManageUsers"] = False
-    finding = audited(lab, USABLE)
-    assert finding.status == "unknown"
-    assert "the auditing user lacks the Manage Users permission; UserLogin is readable only " \
-           "with it" in finding.message
-
-
 def test_usable_is_unknown_when_salesforce_shows_no_login_record(lab: SalesforceLab) -> None:
     lab.scenario.tables["UserLogin"] = [r for r in rows(lab, "UserLogin")
                                         if r["UserId"] != INTEGRATION_USER]
@@ -136,13 +128,6 @@ def test_token_pairs_do_not_apply_without_a_token(lab: SalesforceLab) -> None:
                                          if "intercom" not in t["AppName"].lower()]
     finding = audited(lab, TOKENS)
     assert finding.status == "not_applicable"
-
-
-def test_token_pairs_are_unknown_without_customize_application(lab: SalesforceLab) -> None:
-    lab.scenario.permissions["CustomizeApplication"] = False
-    finding = audited(lab, TOKENS)
-    assert finding.status == "unknown"
-    assert "lacks the Customize Application permission" in finding.message
 
 
 # --- lead_contact_sync.mapped_fields_writable ---------------------------------------------
@@ -215,13 +200,6 @@ def test_writable_is_unknown_when_mappings_are_not_attested(lab: SalesforceLab) 
     finding = audited(lab, WRITABLE, NOT_ATTESTED)
     assert finding.status == "unknown"
     assert "field_mappings" in finding.message
-
-
-def test_writable_is_unknown_without_view_setup(lab: SalesforceLab) -> None:
-    lab.scenario.permissions["ViewSetup"] = False
-    finding = audited(lab, WRITABLE)
-    assert finding.status == "unknown"
-    assert "lacks the View Setup and Configuration permission" in finding.message
 
 
 def test_writable_is_unknown_for_fields_collected_for_other_mappings(lab: SalesforceLab) -> None:
@@ -311,13 +289,6 @@ def test_duplicate_rules_fail_naming_the_objects_without_one(
     assert finding.evidence["objects_without_one"] == list(inactive)
 
 
-def test_duplicate_rules_are_unknown_without_view_setup(lab: SalesforceLab) -> None:
-    lab.scenario.permissions["ViewSetup"] = False
-    finding = audited(lab, DUPLICATES)
-    assert finding.status == "unknown"
-    assert "View Setup and Configuration" in finding.message
-
-
 # --- lead_contact_sync.validation_rules_reviewed ------------------------------------------
 
 VALIDATION = "lead_contact_sync.validation_rules_reviewed"
@@ -351,3 +322,23 @@ def test_validation_rules_are_unknown_when_the_tooling_api_refuses(lab: Salesfor
     assert finding.status == "unknown"
     assert ("403 INSUFFICIENT_ACCESS: no access (querying ValidationRule through the Tooling "
             "API)") in finding.message
+
+
+# --- unknown, naming the permission to grant -----------------------------------------------
+
+@pytest.mark.parametrize(("rule_id", "permission", "named"), [
+    (USABLE, "ManageUsers", "the auditing user lacks the Manage Users permission; UserLogin "
+                            "is readable only with it"),
+    (TOKENS, "CustomizeApplication", "lacks the Customize Application permission"),
+    (WRITABLE, "ViewSetup", "lacks the View Setup and Configuration permission"),
+    (DUPLICATES, "ViewSetup", "lacks the View Setup and Configuration permission"),
+    (VALIDATION, "ViewSetup", "lacks the View Setup and Configuration permission"),
+])
+def test_a_missing_permission_leaves_only_its_rules_unknown_and_names_it(
+        lab: SalesforceLab, rule_id: str, permission: str, named: str) -> None:
+    lab.scenario.permissions[permission] = False
+    finding = audited(lab, rule_id)
+    assert finding.status == "unknown"
+    assert named in finding.message
+    # The rules that do not rest on that permission still answer.
+    assert audited(lab, REQUIRED).status == "pass"

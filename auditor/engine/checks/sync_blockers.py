@@ -53,18 +53,22 @@ def mapped_fields_writable(check: CheckInput) -> Outcome:
                 if not (row and row[need]):
                     missing.append({"field": name, "object": sobject, "missing": need,
                                     "user": user["username"]})
-    evidence = {"problems": missing, "not_collected": unread}
+    # A missing grant fails even where other fields are unknown; unknown never passes.
     if missing:
-        return Outcome("fail", "The integration user cannot use these mapped fields as their "
-                       f"mappings need: {listing(missing, _problem, '; ')}. Grant the access "
-                       "in a permission set assigned to the integration user.", evidence)
-    if unread:
-        return Outcome("unknown", "Cannot be verified. The field permissions were collected for "
-                       f"other field mappings than these, and not for {listing(unread)}. To "
-                       "supply them, collect again with this settings file.", evidence)
-    return Outcome("pass", f"The integration user can edit every field Intercom writes and read "
-                   f"every field it reads ({plural(checked, 'field')} on Lead and Contact).",
-                   evidence)
+        status, said = "fail", (
+            "The integration user cannot use these mapped fields as their mappings need: "
+            f"{listing(missing, _problem, '; ')}. Grant the access in a permission set "
+            "assigned to the integration user.")
+    elif unread:
+        status, said = "unknown", (
+            "Cannot be verified. The field permissions were collected for other field "
+            f"mappings than these, and not for {listing(unread)}. To supply them, collect "
+            "again with this settings file.")
+    else:
+        status, said = "pass", (
+            "The integration user can edit every field Intercom writes and read every field it "
+            f"reads ({plural(checked, 'field')} on Lead and Contact).")
+    return Outcome(status, said, {"problems": missing, "not_collected": unread})
 
 
 def _by_name(fields: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
