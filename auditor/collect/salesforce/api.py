@@ -135,9 +135,7 @@ class Api:
                                 "POST composite/batch")
             results = Fields("Salesforce's answer to POST composite/batch",
                              answer).items("results")
-        except RequestFailed as exc:
-            return {q.ref: Unreadable(exc.reason) for q in queries}
-        except ItemUnavailable as exc:
+        except (RequestFailed, ItemUnavailable) as exc:
             return {q.ref: Unreadable(exc.reason) for q in queries}
         if len(results) != len(queries):
             reason = (f"Salesforce's answer to POST composite/batch held {len(results)} "

@@ -86,8 +86,8 @@ def collect_salesforce(options: SalesforceOptions, on_request: RequestCounter = 
 
 
 # The permissions `auditor doctor` reports, and the items each one's absence leaves
-# unavailable. Only Customize Application decides an item on its own; the others are
-# shown so that a person sees the whole of what the auditing user holds.
+# unavailable (items.py decides them from the same permissions); the others are shown so
+# that a person sees the whole of what the auditing user holds.
 _ACCESS = (("API Enabled", "api_enabled", ()),
            ("View Setup and Configuration", "view_setup",
             ("mapped_field_access", "duplicate_rules", "validation_rules")),
