@@ -5,14 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from auditor.engine.checks.base import (
-    NO_INTEGRATION_USER,
-    CheckInput,
-    Outcome,
-    listing,
-    named_check,
-    plural,
-)
+from auditor.engine.checks import base
+from auditor.engine.checks.base import CheckInput, Outcome, listing, named_check, plural
 
 
 @named_check
@@ -20,7 +14,7 @@ def integration_user_usable(check: CheckInput) -> Outcome:
     users: list[dict[str, Any]] = check.values["users"]
     logins = {login["user_id"]: login for login in check.values["logins"]}
     if not users:
-        return Outcome("unknown", NO_INTEGRATION_USER, {"users": []})
+        return Outcome("unknown", base.NO_INTEGRATION_USER, {"users": []})
     shown, blocked, unseen = [], [], []
     for user in users:
         login = logins.get(user["id"])
