@@ -36,7 +36,10 @@ def _ids(prefix: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def typical_tables() -> dict[str, list[dict[str, Any]]]:
     """An org with an Intercom connection whose user kept Modify All Data through a
     permission set, duplicate Lead and Contact emails, Case record types and Intercom's
-    package; the System Administrator (admin@acme.example) is the auditing user."""
+    package; the System Administrator (admin@acme.example) is the auditing user. The
+    integration user can log in, may edit Title and Phone on Leads and Contacts (Phone on
+    Leads only through the Sales_Tools permission set), Leads and Contacts have an active
+    duplicate rule each, and one active validation rule checks Leads."""
     admin, intercom, sam = "005000000000001AAA", INTEGRATION_USER, "005000000000003AAA"
     return {
         "Organization": [{"Id": "00D000000000001AAA", "Name": "Acme Inc",
@@ -126,6 +129,43 @@ def typical_tables() -> dict[str, list[dict[str, Any]]]:
             {"Name": "Partner", "DeveloperName": "Partner", "SobjectType": "Account",
              "IsActive": True},
         ]),
+        "UserLogin": _ids("060", [
+            {"UserId": user, "IsFrozen": False, "IsPasswordLocked": False}
+            for user in (admin, intercom, sam)]),
+        "FieldPermissions": _ids("01k", [
+            *({"ParentId": "0PS000000000002AAA", "SobjectType": sobject,
+               "Field": f"{sobject}.Title", "PermissionsRead": True, "PermissionsEdit": True}
+              for sobject in ("Lead", "Contact")),
+            {"ParentId": "0PS000000000002AAA", "SobjectType": "Lead", "Field": "Lead.Phone",
+             "PermissionsRead": True, "PermissionsEdit": False},
+            {"ParentId": "0PS000000000002AAA", "SobjectType": "Contact",
+             "Field": "Contact.Phone", "PermissionsRead": True, "PermissionsEdit": True},
+            {"ParentId": "0PS000000000004AAA", "SobjectType": "Lead", "Field": "Lead.Phone",
+             "PermissionsRead": True, "PermissionsEdit": True},
+            # Another permission set, held by nobody the audit asks about.
+            {"ParentId": "0PS000000000001AAA", "SobjectType": "Lead", "Field": "Lead.Title",
+             "PermissionsRead": True, "PermissionsEdit": True},
+        ]),
+        "DuplicateRule": _ids("0Bm", [
+            {"DeveloperName": "Standard_Lead_Duplicate_Rule",
+             "MasterLabel": "Standard Lead Duplicate Rule", "SobjectType": "Lead",
+             "IsActive": True},
+            {"DeveloperName": "Standard_Contact_Duplicate_Rule",
+             "MasterLabel": "Standard Contact Duplicate Rule", "SobjectType": "Contact",
+             "IsActive": True},
+            {"DeveloperName": "Old_Contact_Rule", "MasterLabel": "Old Contact Rule",
+             "SobjectType": "Contact", "IsActive": False},
+        ]),
+        "EntityDefinition": [{"Id": name, "QualifiedApiName": name}
+                             for name in ("Lead", "Contact", "Task", "Case", "Account")],
+        "ValidationRule": _ids("03d", [
+            {"ValidationName": "Lead_Source_Required", "Active": True,
+             "EntityDefinitionId": "Lead", "ErrorMessage": "Pick a lead source."},
+            {"ValidationName": "Contact_Phone_Format", "Active": False,
+             "EntityDefinitionId": "Contact", "ErrorMessage": "Phone as +1 555 0100."},
+            {"ValidationName": "Account_Region_Required", "Active": True,
+             "EntityDefinitionId": "Account", "ErrorMessage": "Pick a region."},
+        ]),
         "PackageLicense": _ids("050", [
             {"NamespacePrefix": "intercom", "Status": "Free", "AllowedLicenses": -1,
              "UsedLicenses": 0, "ExpirationDate": None},
@@ -135,6 +175,8 @@ def typical_tables() -> dict[str, list[dict[str, Any]]]:
     }
 
 
+# The Salesforce fields the settings' field mappings name, by default.
+MAPPED_FIELDS = ("Title", "Phone")
 # What Intercom's teammates and the settings' user_mappings name in the typical org.
 TEAMMATES = UserKeys(emails=frozenset({"admin@acme.example", "sam@acme.example",
                                        "nobody@acme.example"}),
@@ -212,6 +254,7 @@ class SalesforceLab:
     def collect(self, env: dict[str, str] | None = None, **options: Any) -> dict[str, Any]:
         counted: list[None] = []
         options.setdefault("user_keys", lambda: TEAMMATES)
+        options.setdefault("mapped_fields", MAPPED_FIELDS)
         section = collect_salesforce(
             SalesforceOptions(env=self.token_env() if env is None else env, **options),
             lambda: counted.append(None),

@@ -21,7 +21,7 @@ from tests.emulators.salesforce_org import Org, Reply
 
 INSTANCE = "https://acme.my.salesforce.com"
 # The kinds of request the collector sends, told apart by path and by what they carry.
-KINDS = ("access", "records", "followup", "userinfo", "limits", "page")
+KINDS = ("access", "records", "tooling", "followup", "userinfo", "page")
 
 
 @dataclass
@@ -47,12 +47,13 @@ def kind_of(request: requests.PreparedRequest) -> str:
     body = request.body or b""
     text = body.decode(errors="replace") if isinstance(body, bytes) else body
     if path.endswith("/composite"):
-        return ("access" if "UserPermissionAccess" in text
-                else "records" if "PackageLicense" in text else "followup")
+        return "access" if "UserPermissionAccess" in text else "records"
+    if path.endswith("/composite/batch"):
+        return "followup"
+    if path.rstrip("/").endswith("/tooling/query"):
+        return "tooling"
     if path.endswith("/userinfo"):
         return "userinfo"
-    if path.rstrip("/").endswith("/limits"):
-        return "limits"
     return "page"
 
 

@@ -223,7 +223,7 @@ messages:
 def test_a_user_rule_is_pure_data_and_works_end_to_end(tmp_path: Path) -> None:
     (tmp_path / USER_RULE_FILE).write_text(USER_RULE, encoding="utf-8")
     rules = load_rules([tmp_path])
-    assert len(rules) == 21
+    assert len(rules) == 27
     [user_rule] = [r for r in rules if r.origin == str(tmp_path / USER_RULE_FILE)]
     assert user_rule.id == "api_usage.acme_cap"
 

@@ -66,7 +66,8 @@ def test_sarif_has_a_result_for_each_failing_and_unknown_finding() -> None:
             assert result["level"] == "note"
         else:
             assert result["level"] == {"critical": "error", "high": "error",
-                                       "medium": "warning", "low": "note"}[finding["severity"]]
+                                       "medium": "warning", "low": "note",
+                                       "info": "note"}[finding["severity"]]
         location = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         assert location == f"rules/{rule}.yaml"
 

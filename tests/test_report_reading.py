@@ -64,7 +64,7 @@ def test_no_json_in_the_human_reports(misconfigured: dict[str, Any]) -> None:
     markdown = render(misconfigured, "md")
     evidence = [*re.findall(r"<dt>Evidence</dt>(.*?)<div><dt>Based on", html, re.DOTALL),
                 *re.findall(r"\nEvidence:\n(.*?)</details>", markdown, re.DOTALL)]
-    assert len(evidence) == 20 + 19  # in Markdown, not the one with no evidence recorded
+    assert len(evidence) == 26 + 25  # in Markdown, not the one with no evidence recorded
     for text in (html, markdown, *evidence):
         assert "<pre" not in text and "```" not in text
         assert not re.search(r'"\w+": ', text)  # no "key": value
@@ -108,10 +108,11 @@ def test_passing_findings_are_folded_and_failing_ones_open(misconfigured: dict[s
 def test_tiles_only_for_what_can_occur(misconfigured: dict[str, Any]) -> None:
     html = render(misconfigured, "html")
     tiles = re.findall(r'<li class="(\w+)"><strong>(\d+)</strong>', html)
-    assert tiles == [("pass", "3"), ("fail", "15"), ("unknown", "0"), ("not_applicable", "2")]
-    assert ">Info<" not in html  # no rule of severity info ran
+    assert tiles == [("pass", "5"), ("fail", "19"), ("unknown", "0"), ("not_applicable", "2")]
     markdown = render(misconfigured, "md")
-    assert "Waived" not in markdown and "info **" not in markdown
+    assert "Waived" not in markdown
+    # A severity is counted where a rule of it failed: info is (validation rules).
+    assert "info **1**" in markdown
     # With a waivers file, "Waived 0" says that none applied.
     waived = copy.deepcopy(misconfigured)
     waived["waivers"] = {"file": "waivers.yaml", "applied": [], "expired": [], "unused": []}
@@ -143,7 +144,7 @@ def test_messages_wrap_to_the_width_and_are_never_cut(misconfigured: dict[str, A
 def test_one_reason_for_many_unknowns_is_told_once(partial: dict[str, Any]) -> None:
     text = render_summary_table(partial, width=100)
     assert text.count("Salesforce rejected the access token") == 2  # the group, the source
-    assert "8 findings cannot be verified:" in text
+    assert "14 findings cannot be verified:" in text
     assert "Renew it with `sf org login web`" in " ".join(text.split())
     # What needs attention comes before what passed.
     assert text.index("cannot be verified") < text.index("PASS")
@@ -161,9 +162,9 @@ def test_onboarding_prints_the_checklist_in_step_order(misconfigured: dict[str, 
     results = copy.deepcopy(misconfigured)
     results["profile"] = "onboarding"
     text = render_summary_table(results, width=100)
-    assert text.startswith("Setup checklist: 3 of 18 steps done, 15 left\n")
+    assert text.startswith("Setup checklist: 5 of 24 steps done, 19 left\n")
     steps = re.findall(r"^  \[(.)\] (\d+)\. (.+?): (done|to do)$", text, re.MULTILINE)
-    assert [int(number) for _, number, _, _ in steps] == list(range(1, 19))
+    assert [int(number) for _, number, _, _ in steps] == list(range(1, 25))
     expected = [f for f in results["findings"] if f["status"] != "not_applicable"]
     assert [title for _, _, title, _ in steps] == [f["title"] for f in expected]
     assert all((box == "x") == (state == "done") for box, _, _, state in steps)

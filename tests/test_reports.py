@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import html
 import json
 import re
 from html.parser import HTMLParser
@@ -171,7 +172,7 @@ def test_html_fetches_nothing_from_outside(hostile: dict[str, Any], profile: str
         urls = {r["url"] for f in results["findings"] for r in f["references"]}
         assert "http://" not in clean
         for url in re.findall(r"https://[^\s\"<>]+", clean):
-            assert url in urls, url
+            assert html.unescape(url) in urls, url
 
 
 def test_html_fragment_links_point_at_findings(hostile: dict[str, Any]) -> None:
@@ -354,7 +355,7 @@ def test_markdown_audit_lists_failures_first(hostile: dict[str, Any]) -> None:
     assert len(rows) == len(failing) + len(unknown)
     assert all("Fail" in row for row in rows[: len(failing)])
     assert all("Unknown" in row for row in rows[len(failing) :])
-    assert "Score: 67/100" in text
+    assert "Score: 57/100" in text
     for finding in results["findings"]:
         assert f"`{finding['rule_id']}`" in text or f"<code>{finding['rule_id']}</code>" in text
     # Evidence as a list written for people, never JSON.
@@ -372,7 +373,7 @@ def _by_status(results: dict[str, Any], status: str) -> list[dict[str, Any]]:
 def test_onboarding_markdown_is_a_task_list(hostile: dict[str, Any]) -> None:
     results = hostile["onboarding"]
     text = render(results, "md")
-    assert "**Progress: 11 of 19 steps done, 6 to do, 2 not yet verifiable.**" in text
+    assert "**Progress: 12 of 25 steps done, 6 to do, 7 not yet verifiable.**" in text
     lines = text.splitlines()
 
     def line_of(finding: dict[str, Any]) -> str:
@@ -391,16 +392,16 @@ def test_onboarding_markdown_is_a_task_list(hostile: dict[str, Any]) -> None:
     assert "Not yet verifiable: Salesforce `leads` was unavailable" in text
     # Steps are numbered in the guide's order and each says where and what.
     numbers = [int(n) for n in re.findall(r"\*\*Step (\d+)\. ", text)]
-    assert numbers == list(range(1, 20))
-    assert text.count("  - Where to click: ") == 19
-    assert text.count("  - What to choose: ") == 19
+    assert numbers == list(range(1, 26))
+    assert text.count("  - Where to click: ") == 25
+    assert text.count("  - What to choose: ") == 25
 
 
 def test_onboarding_html_checks_off_what_is_done(hostile: dict[str, Any]) -> None:
     results = hostile["onboarding"]
     html = render(results, "html")
     text = Page(html).text
-    assert "11 of 19 steps done, 6 to do, 2 not yet verifiable." in text
+    assert "12 of 25 steps done, 6 to do, 7 not yet verifiable." in text
     for finding in results["findings"]:
         step = re.search(
             rf'<li class="step (\w+)" id="step-{re.escape(finding["rule_id"])}">(.*?)</li>\n',

@@ -95,6 +95,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "a Case record type": {"salesforce.case_record_types": [
         {"id": "012000000000001", "name": "Support"}]},
     "account sync on": {f"{APP}.account_sync.enabled": True},
+    "no field mappings": {f"{APP}.lead_contact_sync.field_mappings": []},
 }
 
 
@@ -146,8 +147,9 @@ def test_every_reference_of_a_shipped_rule_has_a_title_and_an_https_address() ->
     for rule in rules():
         for reference in rule.references:
             assert reference["title"].strip(), rule.id
-            assert re.fullmatch(r"https://(www\.intercom\.com/help/en/articles|"
-                                r"developer\.salesforce\.com/docs)/\S+",
+            assert re.fullmatch(r"https://(www\.intercom\.com/help/en/articles/|"
+                                r"developer\.salesforce\.com/docs/|"
+                                r"help\.salesforce\.com/s/articleView\?id=)\S+",
                                 reference.get("url", "")), (rule.id, reference)
 
 

@@ -45,6 +45,12 @@ TEAMMATES = f"{IC}.teammates"
 TOKEN = f"{SF}.intercom_tokens.0"
 INTEGRATION_USER = f"{SF}.integration_users.0"
 
+LOGIN = f"{SF}.integration_user_logins.0"
+ACCESS = f"{SF}.mapped_field_access.access"
+MAPPINGS = f"{APP}.lead_contact_sync.field_mappings"
+TOKEN_OF_USER = {"app_name": "Intercom", "user_id": "0055g00000AbCdEAAZ",
+                 "last_used_date": "2026-11-19T22:14:05Z", "use_count": 1}
+
 # No Intercom token, so no integration user (their activity counts stay, as if hand-made).
 NO_TOKEN = {f"{SF}.intercom_tokens": [], f"{SF}.integration_users": []}
 
@@ -103,6 +109,80 @@ CASES = [
          NO_TOKEN),
     case("connection.admin_access_temporary", "unknown", "users unavailable",
          {f"{SF}.integration_users": ITEM_UNAVAILABLE}),
+    # connection.integration_user_usable
+    case("connection.integration_user_usable", "pass", "active, not frozen, not locked"),
+    case("connection.integration_user_usable", "fail", "frozen",
+         {f"{LOGIN}.is_frozen": True}),
+    case("connection.integration_user_usable", "fail", "locked out",
+         {f"{LOGIN}.is_password_locked": True}),
+    case("connection.integration_user_usable", "fail", "inactive",
+         {f"{INTEGRATION_USER}.is_active": False}),
+    case("connection.integration_user_usable", "unknown", "no login record",
+         {f"{SF}.integration_user_logins": []}),
+    case("connection.integration_user_usable", "unknown", "logins unavailable",
+         {f"{SF}.integration_user_logins": ITEM_UNAVAILABLE}),
+    case("connection.integration_user_usable", "unknown", "no integration user",
+         {**NO_TOKEN, f"{SF}.integration_user_logins": []}),
+    # connection.token_pairs
+    case("connection.token_pairs", "pass", "one token"),
+    case("connection.token_pairs", "pass", "exactly max_tokens", {f"{SF}.intercom_tokens": [
+        {**TOKEN_OF_USER, "use_count": n} for n in range(4)]}),
+    case("connection.token_pairs", "fail", "one more than max_tokens", {f"{SF}.intercom_tokens": [
+        {**TOKEN_OF_USER, "use_count": n} for n in range(5)]}),
+    case("connection.token_pairs", "fail", "max_tokens=1 and two tokens",
+         {f"{SF}.intercom_tokens": [TOKEN_OF_USER, TOKEN_OF_USER]}, {"max_tokens": 1}),
+    case("connection.token_pairs", "not_applicable", "no token", NO_TOKEN),
+    case("connection.token_pairs", "unknown", "tokens unavailable",
+         {f"{SF}.intercom_tokens": ITEM_UNAVAILABLE}),
+    # lead_contact_sync.mapped_fields_writable: Title written, Plan__c read
+    case("lead_contact_sync.mapped_fields_writable", "pass", "edit Title, read Plan__c"),
+    case("lead_contact_sync.mapped_fields_writable", "fail", "no edit on Contact.Title",
+         {f"{ACCESS}.3.edit": False}),
+    case("lead_contact_sync.mapped_fields_writable", "fail", "no read on Lead.Plan__c",
+         {f"{ACCESS}.0.read": False}),
+    case("lead_contact_sync.mapped_fields_writable", "pass", "Title not governed",
+         {f"{ACCESS}.1.edit": False, f"{SF}.lead_fields.5.permissionable": False}),
+    case("lead_contact_sync.mapped_fields_writable", "fail", "mapped field on neither object",
+         {f"{MAPPINGS}.0.salesforce": "Nope__c"}),
+    case("lead_contact_sync.mapped_fields_writable", "not_applicable", "no mappings",
+         {MAPPINGS: []}),
+    case("lead_contact_sync.mapped_fields_writable", "unknown", "mappings not attested",
+         {MAPPINGS: DELETE}),
+    case("lead_contact_sync.mapped_fields_writable", "unknown", "collected for other mappings",
+         {f"{MAPPINGS}.0.salesforce": "Email"}),
+    case("lead_contact_sync.mapped_fields_writable", "unknown", "field permissions unavailable",
+         {f"{SF}.mapped_field_access": ITEM_UNAVAILABLE}),
+    case("lead_contact_sync.mapped_fields_writable", "unknown", "no integration user",
+         {**NO_TOKEN, f"{SF}.mapped_field_access.access": []}),
+    # lead_contact_sync.required_lead_fields
+    case("lead_contact_sync.required_lead_fields", "pass", "LastName and Company only"),
+    case("lead_contact_sync.required_lead_fields", "fail", "a required custom field",
+         {f"{SF}.lead_fields.10.nillable": False}),
+    case("lead_contact_sync.required_lead_fields", "pass", "required but defaulted",
+         {f"{SF}.lead_fields.10.nillable": False,
+          f"{SF}.lead_fields.10.defaulted_on_create": True}),
+    case("lead_contact_sync.required_lead_fields", "pass", "required and mapped towards it",
+         {f"{SF}.lead_fields.10.nillable": False,
+          f"{MAPPINGS}.1.direction": "intercom_to_salesforce"}),
+    case("lead_contact_sync.required_lead_fields", "unknown", "describe unavailable",
+         {f"{SF}.lead_fields": ITEM_UNAVAILABLE}),
+    case("lead_contact_sync.required_lead_fields", "unknown", "mappings not attested",
+         {MAPPINGS: DELETE}),
+    # lead_contact_sync.duplicate_rules
+    case("lead_contact_sync.duplicate_rules", "pass", "Lead and Contact"),
+    case("lead_contact_sync.duplicate_rules", "fail", "Contact only",
+         {f"{SF}.duplicate_rules": [{"object": "Contact", "name": "Contacts"}]}),
+    case("lead_contact_sync.duplicate_rules", "fail", "none", {f"{SF}.duplicate_rules": []}),
+    case("lead_contact_sync.duplicate_rules", "unknown", "rules unavailable",
+         {f"{SF}.duplicate_rules": ITEM_UNAVAILABLE}),
+    # lead_contact_sync.validation_rules_reviewed
+    case("lead_contact_sync.validation_rules_reviewed", "pass", "none active"),
+    case("lead_contact_sync.validation_rules_reviewed", "fail", "one on Task",
+         {f"{SF}.validation_rules": [{"object": "Task", "name": "Subject_Required"}]}),
+    case("lead_contact_sync.validation_rules_reviewed", "unknown", "rules unavailable",
+         {f"{SF}.validation_rules": ITEM_UNAVAILABLE}),
+    case("lead_contact_sync.validation_rules_reviewed", "unknown", "Salesforce skipped",
+         {SF: SKIPPED}),
     # api_usage.limit_set
     case("api_usage.limit_set", "pass", "20000"),
     case("api_usage.limit_set", "fail", "explicit null", {LIMIT: None}),
@@ -292,6 +372,8 @@ def test_rule_status(
 
 
 NOT_APPLICABLE = {
+    "connection.token_pairs",
+    "lead_contact_sync.mapped_fields_writable",
     "api_usage.limit_recommended",
     "api_usage.limit_within_org_allowance",
     "lead_contact_sync.contacts_without_email",

@@ -76,7 +76,7 @@ def test_target_org_comes_first(lab: SalesforceLab, tmp_path: Path) -> None:
     assert_no_secret(lab.secrets(), section)
     assert log.read_text() == "org display --json --target-org acme-prod\n"
     # The CLI names the user; UserInfo adds the Id, in the first round.
-    assert section["requests"] == 4
+    assert section["requests"] == 5
     assert (section["audited_as"]["user_id"], section["audited_as"]["username"]) == (
         "005000000000001AAA", "admin@acme.example")
 
@@ -170,7 +170,7 @@ def test_password_login(lab: SalesforceLab) -> None:
     assert lab.emulator.logins == [SOAP_LOGIN]
     assert lab.emulator.tunnels == ["login.salesforce.com:443"]
     # The login is not counted, and its answer names the user: no UserInfo request.
-    assert section["requests"] == lab.emulator.request_count == 3
+    assert section["requests"] == lab.emulator.request_count == 4
     assert (section["audited_as"]["user_id"], section["audited_as"]["username"]) == (
         "005000000000001AAA", "admin@acme.example")
 
@@ -234,7 +234,7 @@ def test_jwt_login(lab: SalesforceLab, tmp_path: Path) -> None:
     assert section["status"] == "collected"
     assert lab.emulator.logins == [JWT_LOGIN]
     # The token answer's identity URL ends with the user's Id: no UserInfo request.
-    assert section["requests"] == 3
+    assert section["requests"] == 4
     assert (section["audited_as"]["user_id"], section["audited_as"]["username"]) == (
         "005000000000001AAA", "admin@acme.example")
 
@@ -364,4 +364,4 @@ def test_untrusted_certificate(lab: SalesforceLab, monkeypatch: pytest.MonkeyPat
     with pytest.raises(SourceUnavailable) as caught:
         lab.collect(env=env)
     assert "REQUESTS_CA_BUNDLE" in caught.value.message
-    assert caught.value.requests == 3  # the first round, none of it retried
+    assert caught.value.requests == 4  # the first round, none of it retried

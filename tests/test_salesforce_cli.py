@@ -46,7 +46,7 @@ def test_collect_writes_every_item_within_budget(token_login: SalesforceLab,
     assert "Intercom's teammates were not available" in salesforce["active_users"]["reason"]
     for item in ITEMS:
         assert isinstance(salesforce[item], list) or salesforce[item].get("status") is None, item
-    assert salesforce["requests"] == token_login.emulator.request_count <= 4
+    assert salesforce["requests"] == token_login.emulator.request_count <= 5
     assert_no_secret(token_login.secrets(), out.read_text(), output)
 
 
@@ -74,8 +74,9 @@ def test_collect_when_salesforce_refuses(
     assert code == EXIT_PARTIAL, output
     salesforce = json.loads(out.read_text())["salesforce"]
     assert salesforce["status"] == "unavailable" and expected in salesforce["reason"]
-    # The first round (two Composite requests and UserInfo) went out at once; no more.
-    assert salesforce["requests"] == token_login.emulator.request_count == 3
+    # The first round (two Composite requests, the Tooling query and UserInfo) went out at
+    # once; no more.
+    assert salesforce["requests"] == token_login.emulator.request_count == 4
     assert "Traceback" not in output
     assert_no_secret([STALE, *token_login.secrets()], out.read_text(), output)
 
@@ -105,5 +106,5 @@ def test_audit_collects_then_reports(token_login: SalesforceLab, tmp_path: Path)
                                       "--out", str(tmp_path), "--fail-on", "never"])
     assert result.exit_code == EXIT_OK, result.output
     report = (tmp_path / "report.json").read_text()
-    assert token_login.emulator.request_count <= 4
+    assert token_login.emulator.request_count <= 5
     assert_no_secret(token_login.secrets(), report, result.output)

@@ -72,6 +72,14 @@ def test_relationship_fields_and_child_subqueries() -> None:
         "records"][0]["Label"] == "gold"
 
 
+def test_semi_joins_select_by_the_values_of_one_field() -> None:
+    assert [r["Name"] for r in run("SELECT Name FROM Person WHERE Id IN "
+                                   "(SELECT PersonId FROM Badge WHERE Label = 'gold')")] == ["Ann"]
+    with pytest.raises(SoqlError) as caught:
+        run("SELECT Name FROM Person WHERE Id IN (SELECT PersonId, Label FROM Badge)")
+    assert caught.value.error_code == "MALFORMED_QUERY"
+
+
 def test_aggregates() -> None:
     assert run("SELECT COUNT(Id) total, COUNT(Email) FROM Person") == [{"total": 3, "expr0": 2}]
     assert run("SELECT COUNT(Id) n FROM Person WHERE Age > 99") == [{"n": 0}]
@@ -234,3 +242,56 @@ def test_paging_headers_and_counting(lab: SalesforceLab) -> None:
     assert len(sf.query_all("SELECT Id FROM Lead")["records"]) == 9
     assert sf.api_usage["api-usage"].total == lab.scenario.api_max
     assert lab.emulator.request_count == 1 + 5  # one query, then query_all's five pages
+
+
+def batch(lab: SalesforceLab, urls: list[str]) -> Any:
+    body = {"batchRequests": [{"method": "GET", "url": url} for url in urls],
+            "haltOnError": False}
+    return client(lab).restful("composite/batch", method="POST", json=body)
+
+
+def test_a_batch_answers_in_order_and_charges_each_subrequest(lab: SalesforceLab) -> None:
+    org = Query("org", "Organization", "SELECT Id FROM Organization").url("62.0")
+    relative = org.removeprefix("/services/data/")
+    used = lab.scenario.api_used
+    answer = batch(lab, [relative] * 6 + ["v62.0/limits", "v62.0/sobjects/Lead/describe",
+                                          "v62.0/tooling/query/?q=SELECT+Id+FROM+ValidationRule"])
+    statuses = [r["statusCode"] for r in answer["results"]]
+    assert statuses == [200] * 8 + [400]  # six queries and more; no Tooling API in a batch
+    assert answer["hasErrors"] is True
+    assert answer["results"][7]["result"]["fields"][0]["name"] == "Id"
+    assert lab.scenario.api_used == used + 1 + 9  # the batch itself and each subrequest
+    with pytest.raises(SalesforceMalformedRequest):
+        batch(lab, [relative] * 26)
+
+
+def test_composite_takes_a_describe_beside_five_queries(lab: SalesforceLab) -> None:
+    url = Query("org", "Organization", "SELECT Id FROM Organization").url("62.0")
+    describe = Query("lead", "Lead", api="describe").url("62.0")
+    answers = composite(lab, [url] * 5 + [describe])["compositeResponse"]
+    assert [a["httpStatusCode"] for a in answers] == [200] * 6
+    assert {f["name"] for f in answers[5]["body"]["fields"]} >= {"LastName", "Company"}
+
+
+@pytest.mark.parametrize(("sobject", "permission"), [
+    ("UserLogin", "ManageUsers"), ("FieldPermissions", "ViewSetup"),
+    ("DuplicateRule", "ViewSetup")])
+def test_setup_objects_follow_their_special_access_rules(
+        lab: SalesforceLab, sobject: str, permission: str) -> None:
+    soql = f"SELECT Id FROM {sobject}"
+    assert client(lab).query(soql)["records"]
+    lab.scenario.permissions[permission] = False
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        client(lab).query(soql)
+    refusal: Any = caught.value.content
+    assert refusal[0]["errorCode"] == "INVALID_TYPE"
+
+
+def test_the_tooling_api_answers_only_for_tooling_objects(lab: SalesforceLab) -> None:
+    sf = client(lab)
+    rules = sf.restful("tooling/query/", params={
+        "q": "SELECT ValidationName, EntityDefinition.QualifiedApiName FROM ValidationRule"})
+    assert [r["EntityDefinition"]["QualifiedApiName"] for r in rules["records"]] == [
+        "Lead", "Contact", "Account"]
+    with pytest.raises(SalesforceMalformedRequest):
+        sf.restful("tooling/query/", params={"q": "SELECT Id FROM Lead"})

@@ -20,10 +20,11 @@ from tests.salesforce_lab import SalesforceLab, as_snapshot, assert_no_secret, s
 pytest_plugins = ("tests.salesforce_fixtures",)
 
 COMPOSITE = "POST /services/data/v62.0/composite"
-LIMITS = "GET /services/data/v62.0/limits/"
+TOOLING = "GET /services/data/v62.0/tooling/query/"
+USERINFO = "GET /services/oauth2/userinfo"
 # The two Composite requests of the first round, told apart by what they carry.
 ACCESS, RECORDS = "UserPermissionAccess", "PackageLicense"
-RECORD_ITEMS = {"leads", "contacts", "installed_packages"}
+RECORD_ITEMS = {"leads", "contacts", "installed_packages", "lead_fields", "contact_fields"}
 
 
 @pytest.fixture(autouse=True)
@@ -86,9 +87,8 @@ def test_rejected_access_token(lab: SalesforceLab, caplog: pytest.LogCaptureFixt
     assert "SF_ACCESS_TOKEN" in message and "--sf-target-org" in message  # how to renew
     assert_no_secret([stale, *lab.secrets()], message, caplog.text, capsys.readouterr().err)
     # The first round went out at once; nothing was sent after the refusal.
-    assert sorted(lab.emulator.rest_requests) == sorted(
-        [COMPOSITE, COMPOSITE, "GET /services/oauth2/userinfo"])
-    assert caught.value.requests == 3
+    assert sorted(lab.emulator.rest_requests) == sorted([COMPOSITE, COMPOSITE, TOOLING, USERINFO])
+    assert caught.value.requests == 4
     assert lab.sleeps.delays == []
 
 
@@ -98,7 +98,7 @@ def test_spent_daily_allowance_stops_at_once(lab: SalesforceLab, failure: Fail) 
     assert error.message.startswith(
         "Salesforce refused the request because the org's daily API allowance is spent (403 "
         "REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded.). Nothing more was sent")
-    assert lab.emulator.request_count == 3  # the first round only, none of it retried
+    assert lab.emulator.request_count == 4  # the first round only, none of it retried
     assert lab.sleeps.delays == []
 
 
@@ -108,7 +108,7 @@ def test_too_many_long_requests_at_once_is_waited_out(
           message=CONCURRENT_REQUESTS, times=1)
     section = collected()
     assert unavailable_items(section) == {}
-    assert section["requests"] == 5
+    assert section["requests"] == 6
     assert lab.sleeps.delays == [0.5]
 
 
@@ -119,7 +119,7 @@ def test_a_lasting_concurrency_limit_makes_its_items_unavailable(
     section = collected()
     assert unavailable_items(section) == dict.fromkeys(
         RECORD_ITEMS, f"403 REQUEST_LIMIT_EXCEEDED: {CONCURRENT_REQUESTS} after 3 attempts")
-    assert section["requests"] == 4 + 2
+    assert section["requests"] == 5 + 2
     assert lab.sleeps.delays == [0.5, 1.0]
 
 
@@ -130,7 +130,7 @@ def test_retries_server_errors_with_backoff(lab: SalesforceLab, collected: Colle
           message="Server unavailable", times=2)
     section = collected()
     assert unavailable_items(section) == {}
-    assert lab.emulator.rest_requests.count(COMPOSITE) == 3 + 2
+    assert lab.emulator.rest_requests.count(COMPOSITE) == 3 + 1
     assert lab.sleeps.delays == [0.5, 1.0]
 
 
@@ -140,16 +140,15 @@ def test_gives_up_after_bounded_retries(lab: SalesforceLab, collected: Collect) 
     section = collected()
     assert unavailable_items(section) == dict.fromkeys(
         RECORD_ITEMS, "500 UNKNOWN_EXCEPTION: boom after 3 attempts")
-    assert section["requests"] == 4 + 2
+    assert section["requests"] == 5 + 2
     assert lab.sleeps.delays == [0.5, 1.0]
 
 
 def test_retries_a_reset_connection(lab: SalesforceLab, collected: Collect) -> None:
-    lab.scenario.limit_header = False  # so that /limits is read
-    fault(lab, "/limits", reset=True, times=1)
+    fault(lab, "/tooling/query", reset=True, times=1)
     section = collected()
     assert unavailable_items(section) == {}
-    assert lab.emulator.rest_requests.count(LIMITS) == 2
+    assert lab.emulator.rest_requests.count(TOOLING) == 2
     assert section["requests"] == 6
 
 
@@ -167,14 +166,19 @@ def test_one_round_one_request_failing_keeps_the_other(
     fault(lab, "/composite", body_has=ACCESS, reset=True)
     section = collected()
     lost = unavailable_items(section)
+    # What rests on the auditing user's permissions is unknown too.
     assert set(lost) == {"org", "intercom_tokens", "integration_users", "active_users",
-                         "case_record_types", "integration_activity"}
+                         "case_record_types", "integration_activity", "integration_user_logins",
+                         "mapped_field_access", "duplicate_rules", "validation_rules"}
+    assert "it is unknown whether it holds View Setup and Configuration" in lost[
+        "validation_rules"]
     assert lost["org"].startswith("the connection to Salesforce failed (")
     # UserInfo still said who signed in; what that user may see is unknown.
     assert section["audited_as"]["username"] == "admin@acme.example"
     assert set(section["audited_as"]["permissions"].values()) == {None}
     assert section["leads"]["total"] == 8
-    assert section["requests"] == 3 + 1 + 1  # no second round: nothing to ask it
+    # The failed request three times, the rest of round one, and round two's batch.
+    assert section["requests"] == 3 + 3 + 1
 
 
 def test_timeout_makes_its_items_unavailable(lab: SalesforceLab, collected: Collect) -> None:
@@ -183,7 +187,7 @@ def test_timeout_makes_its_items_unavailable(lab: SalesforceLab, collected: Coll
     assert unavailable_items(section) == dict.fromkeys(
         RECORD_ITEMS, "Salesforce did not answer POST composite within 0.3 s (raise it with "
                       "--timeout)")
-    assert section["requests"] == 4  # a slow answer is not asked for again
+    assert section["requests"] == 5  # a slow answer is not asked for again
 
 
 def test_timeout_on_the_whole_first_round(lab: SalesforceLab, failure: Fail) -> None:
@@ -191,7 +195,7 @@ def test_timeout_on_the_whole_first_round(lab: SalesforceLab, failure: Fail) -> 
     error = failure(timeout=0.3)
     assert "did not answer POST composite within 0.3 s" in error.message
     assert "--timeout" in error.message
-    assert error.requests == 3
+    assert error.requests == 4
 
 
 # --- answers of the wrong shape -----------------------------------------------------------
@@ -267,6 +271,19 @@ def test_a_number_where_an_object_belongs(lab: SalesforceLab, collected: Collect
      "'//evil.example/x'"),
     ("UserPermissionAccess", {"records": [], "done": True}, "intercom_tokens",
      "expected one record, got 0"),
+    ("UserLogin", {"records": [{"UserId": "005000000000002AAA", "IsFrozen": "no",
+                                "IsPasswordLocked": False}], "done": True},
+     "integration_user_logins", "expected records[0].IsFrozen to be true, false or null, got "
+     "the text 'no'"),
+    ("FieldPermissions", {"records": [{"ParentId": "0PS000000000002AAA", "Field": "Lead.Title",
+                                       "PermissionsRead": True}], "done": True},
+     "mapped_field_access", "expected records[0].PermissionsEdit to be true or false, got "
+     "nothing (the key is absent)"),
+    ("DuplicateRule", {"records": [{"SobjectType": None, "MasterLabel": "X"}], "done": True},
+     "duplicate_rules", "expected records[0].SobjectType to be a text, got null"),
+    ("ValidationRule", {"records": [{"ValidationName": "X", "EntityDefinition": "Lead"}],
+                        "done": True}, "validation_rules",
+     "expected records[0].EntityDefinition to be an object, got the text 'Lead'"),
 ])
 def test_a_query_answer_of_the_wrong_shape(lab: SalesforceLab, collected: Collect,
         sobject: str, shape: Any, item: str, found: str) -> None:
@@ -274,6 +291,23 @@ def test_a_query_answer_of_the_wrong_shape(lab: SalesforceLab, collected: Collec
     section = collected()
     assert f"Salesforce's answer to the {sobject} query: {found}" in unavailable_items(
         section)[item]
+
+
+@pytest.mark.parametrize(("shape", "found"), [
+    ({"name": "Lead", "fields": "many"}, "expected fields to be a list, got the text 'many'"),
+    ({"fields": [{"name": "Email", "createable": True, "nillable": True,
+                  "defaultedOnCreate": False}]},
+     "expected fields[0].permissionable to be true or false, got nothing (the key is absent)"),
+])
+def test_a_describe_of_the_wrong_shape(lab: SalesforceLab, collected: Collect, shape: Any,
+                                       found: str) -> None:
+    lab.scenario.shapes["Lead"] = shape
+    lab.scenario.denied["Contact"] = (404, "NOT_FOUND", "The requested resource does not exist")
+    section = collected()
+    lost = unavailable_items(section)
+    assert lost["lead_fields"] == f"Salesforce's answer to the Lead describe: {found}"
+    assert lost["contact_fields"] == (
+        "404 NOT_FOUND on Contact: The requested resource does not exist")
 
 
 def test_a_userinfo_page_that_is_not_json(lab: SalesforceLab, collected: Collect) -> None:
@@ -291,7 +325,7 @@ def test_a_userinfo_page_that_is_not_json(lab: SalesforceLab, collected: Collect
 def test_limits_of_the_wrong_shape(lab: SalesforceLab, collected: Collect, body: Any,
                                    found: str) -> None:
     lab.scenario.limit_header = False
-    fault(lab, "/limits", body=body)
+    lab.scenario.shapes["limits"] = body
     section = collected()
     assert unavailable_items(section) == {
         "api_allowance": f"Salesforce's answer to GET /limits: {found}"}

@@ -1,11 +1,12 @@
 """Property: whatever Salesforce answers, collection yields a valid section or a whole-source
 stop, and never evidence that an answer did not hold.
 
-Every request the collector sends (the two first-round Composite requests, UserInfo, the
-second-round Composite, /limits, further pages) gets, independently, its real answer, an
-arbitrary JSON value, a body that is not JSON, a truncated body, or its real answer with
-one value somewhere replaced by arbitrary JSON; with any status and any Sforce-Limit-Info
-header. The collector runs in-process through the stub transport, so examples are cheap.
+Every request the collector sends (the two first-round Composite requests, the Tooling
+query, UserInfo, the second-round Composite Batch, further pages) gets, independently,
+its real answer, an arbitrary JSON value, a body that is not JSON, a truncated body, or
+its real answer with one value somewhere replaced by arbitrary JSON; with any status and
+any Sforce-Limit-Info header. The collector runs in-process through the stub transport, so
+examples are cheap.
 """
 
 from __future__ import annotations
@@ -28,11 +29,15 @@ from tests.salesforce_stub import INSTANCE, KINDS, Answer, StubTransport
 
 # The items each kind of request carries: a wholly unreadable answer leaves them unknown.
 RESTS_ON = {
+    # What the auditing user's permissions decide is unknown too without them.
     "access": {"org", "intercom_tokens", "integration_users", "integration_activity",
-               "active_users", "case_record_types"},
-    "records": {"leads", "contacts", "installed_packages"},
-    "followup": {"integration_users", "integration_activity"},
-    "limits": {"api_allowance"},
+               "active_users", "case_record_types", "integration_user_logins",
+               "mapped_field_access", "duplicate_rules", "validation_rules"},
+    "records": {"leads", "contacts", "installed_packages", "lead_fields", "contact_fields"},
+    "tooling": {"validation_rules"},
+    # The limits ride in the batch when no answer before it carried the header.
+    "followup": {"integration_users", "integration_activity", "integration_user_logins",
+                 "mapped_field_access", "duplicate_rules", "api_allowance"},
 }
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-2**40, 2**40) | st.floats(allow_nan=False)
@@ -42,8 +47,8 @@ JSON = st.recursive(
     max_leaves=12)
 # Top-level values that are not the documented answer of the kind they stand in for.
 _DOCUMENTED_KEY = {"access": "compositeResponse", "records": "compositeResponse",
-                   "followup": "compositeResponse", "page": "records",
-                   "limits": "DailyApiRequests", "userinfo": "user_id"}
+                   "followup": "results", "tooling": "records", "page": "records",
+                   "userinfo": "user_id"}
 
 
 @dataclass(frozen=True)
@@ -146,7 +151,7 @@ def test_any_answer_gives_a_valid_section_and_no_invented_evidence(
     assert section["requests"] == len(transport.kinds)
     unknown = {key for key, value in section.items()
                if isinstance(value, dict) and value.get("status") == "unavailable"}
-    # The allowance comes from any Sforce-Limit-Info header seen, /limits only without one.
+    # The allowance comes from any Sforce-Limit-Info header seen, the limits only without one.
     header_seen = any(gives_usage(kind, plan[kind].header) for kind in transport.kinds)
     for kind, items in RESTS_ON.items():
         if kind in transport.kinds and plan[kind].unreadable:

@@ -52,7 +52,8 @@ def collect_snapshot(settings_file: Path | None, no_salesforce: bool, no_interco
     settings = load_settings(settings_file) if settings_file else None
     handoff = TeammateHandoff(_mapped_usernames(settings))
     sf_options = SalesforceOptions(target_org=sf_target_org, window_days=window_days,
-                                   timeout=timeout, user_keys=handoff.keys, env=environment)
+                                   timeout=timeout, user_keys=handoff.keys, env=environment,
+                                   mapped_fields=_mapped_fields(settings))
     ic_options = IntercomOptions(timeout=timeout, max_wait=max_wait, env=environment)
 
     def intercom(on_request: RequestCounter) -> dict[str, Any]:
@@ -84,6 +85,16 @@ def _mapped_usernames(settings: dict[str, Any] | None) -> list[str]:
     mappings = (app.get("ownership") or {}).get("user_mappings") or []
     return [m["salesforce_username"] for m in mappings
             if isinstance(m, dict) and isinstance(m.get("salesforce_username"), str)]
+
+
+def _mapped_fields(settings: dict[str, Any] | None) -> tuple[str, ...] | None:
+    """The Salesforce fields the settings' field mappings name; None when not attested."""
+    app = (settings or {}).get("intercom_salesforce_app") or {}
+    mappings = (app.get("lead_contact_sync") or {}).get("field_mappings")
+    if not isinstance(mappings, list):
+        return None
+    return tuple(m["salesforce"] for m in mappings
+                 if isinstance(m, dict) and isinstance(m.get("salesforce"), str))
 
 
 def partial(snapshot: dict[str, Any]) -> bool:

@@ -6,7 +6,13 @@ counters); tests/salesforce_stub.py hands them to requests directly for fast tes
 Each behaviour follows the Salesforce documentation listed in docs/salesforce.md:
 
 - query with nextRecordsUrl paging (2,000 records a batch), /limits, composite (at most
-  25 subrequests, 5 of them queries, @{ref.path} references);
+  25 subrequests, 5 of them queries, @{ref.path} references; sObject describes too),
+  composite/batch (at most 25 subrequests, answered in order, each one counted against
+  the daily allowance), the Tooling API's query (ValidationRule, EntityDefinition);
+- SOQL semi-joins (`ParentId IN (SELECT PermissionSetId FROM ...)`);
+- special access rules: UserLogin only with Manage Users, FieldPermissions and
+  DuplicateRule (and, assumed, the Tooling API's ValidationRule) only with View Setup and
+  Configuration; without them the object is not there (INVALID_TYPE);
 - the OauthToken special access rules: without Customize Application a user sees only
   their own tokens, and the query still succeeds;
 - UserPermissionAccess: the signed-in user's own permissions, one record;
@@ -39,6 +45,10 @@ SCHEMA = Schema(
         "PermissionSet": {"Id", "Name", "Label", "IsOwnedByProfile", "ProfileId",
                           "PermissionsModifyAllData"},
         "PermissionSetAssignment": {"Id", "AssigneeId", "PermissionSetId"},
+        "FieldPermissions": {"Id", "ParentId", "SobjectType", "Field", "PermissionsRead",
+                             "PermissionsEdit"},
+        "UserLogin": {"Id", "UserId", "IsFrozen", "IsPasswordLocked"},
+        "DuplicateRule": {"Id", "DeveloperName", "MasterLabel", "SobjectType", "IsActive"},
         "OauthToken": {"Id", "AppName", "UserId", "LastUsedDate", "UseCount"},
         "UserPermissionAccess": {"Id", "LastCacheUpdate", *(f"Permissions{p}" for p in
                                                              PERMISSIONS)},
@@ -53,7 +63,15 @@ SCHEMA = Schema(
     references={("User", "CreatedBy"): "User", ("PermissionSetAssignment", "Assignee"): "User"},
     children={("User", "PermissionSetAssignments"): ("PermissionSetAssignment", "AssigneeId")},
 )
+TOOLING_SCHEMA = Schema(fields={
+    "ValidationRule": {"Id", "ValidationName", "Active", "EntityDefinitionId", "ErrorMessage"},
+    "EntityDefinition": {"Id", "QualifiedApiName"},
+})
+# The permission each object's special access rules ask for (docs/salesforce.md).
+NEEDS_PERMISSION = {"UserLogin": "ManageUsers", "FieldPermissions": "ViewSetup",
+                    "DuplicateRule": "ViewSetup", "ValidationRule": "ViewSetup"}
 COMPOSITE_MAX_SUBREQUESTS = 25
+BATCH_MAX_SUBREQUESTS = 25
 COMPOSITE_MAX_QUERIES = 5
 URI_MAX = 16_384  # bytes of URI (and headers) Salesforce takes in one request
 SOAP_LOGIN_LAST_VERSION = 64.0
@@ -150,9 +168,40 @@ class Scenario:
     latency: float = 0.0  # seconds added to every answer but the logins
     # object name -> (status, errorCode, message) for every query that reads it
     denied: dict[str, tuple[int, str, str]] = field(default_factory=dict)
-    # object name -> the JSON answered for a query of it, whatever the query (wrong shapes)
+    # object name -> the JSON answered for a query or describe of it, whatever the query
+    # ("limits": for the limits), for answers of the wrong shape
     shapes: dict[str, Any] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)  # applied by the HTTPS emulator
+    # sObject name -> the fields its describe lists (name, createable, nillable, ...)
+    describes: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: standard_describes())
+
+
+def _described(name: str, createable: bool = True, nillable: bool = True,
+               defaulted: bool = False, permissionable: bool = True) -> dict[str, Any]:
+    return {"name": name, "label": name, "type": "string", "createable": createable,
+            "updateable": createable, "nillable": nillable, "defaultedOnCreate": defaulted,
+            "permissionable": permissionable}
+
+
+def standard_describes() -> dict[str, list[dict[str, Any]]]:
+    """Lead and Contact as a new org describes them: Id and the audit fields are not
+    createable; LastName (and Company on Lead) are required and not governed by
+    FieldPermissions; Status and OwnerId are filled on create."""
+    common = [_described("Id", createable=False, nillable=False, defaulted=True,
+                         permissionable=False),
+              _described("LastName", nillable=False, permissionable=False),
+              _described("FirstName"), _described("Email"), _described("Title"),
+              _described("Phone"),
+              _described("OwnerId", nillable=False, defaulted=True, permissionable=False),
+              _described("CreatedDate", createable=False, nillable=False, defaulted=True,
+                         permissionable=False)]
+    return {
+        "Lead": [*common, _described("Company", nillable=False, permissionable=False),
+                 _described("Status", nillable=False, defaulted=True),
+                 _described("IsConverted", createable=False, nillable=False, defaulted=True,
+                            permissionable=False)],
+        "Contact": [*common, _described("AccountId")],
+    }
 
 
 @dataclass
@@ -217,15 +266,20 @@ class Org:
             return errors(404, "NOT_FOUND", "The requested resource does not exist")
         version, resource = match.groups()
         if method == "GET" and resource == "limits":
-            return Reply(200, {"DailyApiRequests": {"Max": scenario.api_max,
-                                                    "Remaining": scenario.api_max
-                                                    - scenario.api_used}})
+            return self.limits()
         if method == "GET" and resource == "query":
             return self.query(query.get("q", [""])[0], version)
         if method == "GET" and resource.startswith("query/"):
             return self.next_batch(resource.removeprefix("query/"), version)
+        if method == "GET" and resource == "tooling/query":
+            return self.query(query.get("q", [""])[0], version, tooling=True)
+        if method == "GET" and resource.startswith("tooling/query/"):
+            return self.next_batch(resource.removeprefix("tooling/query/"), version,
+                                   "tooling/query")
         if method == "POST" and resource == "composite":
             return self.composite(json.loads(body or b"{}"), version)
+        if method == "POST" and resource == "composite/batch":
+            return self.composite_batch(json.loads(body or b"{}"), version)
         return errors(404, "NOT_FOUND", "The requested resource does not exist")
 
     def tables(self) -> dict[str, Sequence[Record]]:
@@ -241,21 +295,46 @@ class Org:
                                      if t.get("UserId") == scenario.user_id]
         return visible
 
-    def query(self, soql: str, version: str) -> Reply:
+    def query(self, soql: str, version: str, *, tooling: bool = False) -> Reply:
+        scenario = self.scenario
         try:
             sobject = parse(soql).sobject
-            if sobject in self.scenario.denied:
-                return errors(*self.scenario.denied[sobject])
-            if sobject in self.scenario.shapes:
-                return Reply(200, self.scenario.shapes[sobject])
-            records = execute(Database(SCHEMA, self.tables()), soql,
-                              record_url=lambda t, i: f"/services/data/v{version}/sobjects/{t}/{i}")
+            if sobject in scenario.denied:
+                return errors(*scenario.denied[sobject])
+            needed = NEEDS_PERMISSION.get(sobject)
+            if needed and not scenario.permissions.get(needed):
+                raise SoqlError("INVALID_TYPE", f"sObject type '{sobject}' is not supported.")
+            if sobject in scenario.shapes:
+                return Reply(200, scenario.shapes[sobject])
+            api = f"/services/data/v{version}/{'tooling/' if tooling else ''}sobjects"
+            records = execute(Database(TOOLING_SCHEMA if tooling else SCHEMA, self.tables()),
+                              soql, record_url=lambda t, i: f"{api}/{t}/{i}")
         except SoqlError as exc:
             return errors(400, exc.error_code, exc.message)
-        return self.batch(records, 0, len(records), version, cursor=None)
+        return self.batch(records, 0, len(records), version, cursor=None,
+                          resource="tooling/query" if tooling else "query")
+
+    def limits(self) -> Reply:
+        scenario = self.scenario
+        if "limits" in scenario.shapes:
+            return Reply(200, scenario.shapes["limits"])
+        return Reply(200, {"DailyApiRequests": {"Max": scenario.api_max,
+                                                "Remaining": scenario.api_max
+                                                - scenario.api_used}})
+
+    def describe(self, sobject: str) -> Reply:
+        if sobject in self.scenario.denied:
+            return errors(*self.scenario.denied[sobject])
+        if sobject in self.scenario.shapes:
+            return Reply(200, self.scenario.shapes[sobject])
+        fields = self.scenario.describes.get(sobject)
+        if fields is None:
+            return errors(404, "NOT_FOUND", "The requested resource does not exist")
+        return Reply(200, {"name": sobject, "label": sobject, "createable": True,
+                           "fields": fields})
 
     def batch(self, records: list[Record], start: int, total: int, version: str,
-              cursor: str | None) -> Reply:
+              cursor: str | None, resource: str = "query") -> Reply:
         size = self.scenario.batch_size
         page: dict[str, Any] = {"totalSize": total, "done": True, "records": records[:size]}
         if len(records) > size:
@@ -263,16 +342,18 @@ class Org:
                 cursor = cursor or f"01g{len(self._cursors):015d}"
                 self._cursors[cursor] = records[size:]
             page["done"] = False
-            page["nextRecordsUrl"] = f"/services/data/v{version}/query/{cursor}-{start + size}"
+            page["nextRecordsUrl"] = (f"/services/data/v{version}/{resource}/"
+                                      f"{cursor}-{start + size}")
         return Reply(200, page)
 
-    def next_batch(self, locator: str, version: str) -> Reply:
+    def next_batch(self, locator: str, version: str, resource: str = "query") -> Reply:
         cursor, _, start = locator.partition("-")
         with self.lock:
             records = self._cursors.pop(cursor, None)
         if records is None or not start.isdigit():
             return errors(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
-        return self.batch(records, int(start), int(start) + len(records), version, cursor)
+        return self.batch(records, int(start), int(start) + len(records), version, cursor,
+                          resource)
 
     def composite(self, request: dict[str, Any], version: str) -> Reply:
         subrequests = request.get("compositeRequest", [])
@@ -308,12 +389,47 @@ class Org:
         except LookupError as exc:
             return errors(400, "PROCESSING_HALTED", f"Invalid reference specified: {exc}")
         parts = urlsplit(url)
+        describe = re.fullmatch(rf"/services/data/v{re.escape(version)}/sobjects/(\w+)/describe/?",
+                                parts.path)
+        if sub.get("method") == "GET" and describe:
+            return self.describe(describe.group(1))
         if sub.get("method") != "GET" or not parts.path.startswith(query_path):
             return errors(400, "INVALID_API_INPUT",
                           f"{parts.path} is not supported in a composite request")
         if parts.path.rstrip("/") == query_path:
             return self.query(parse_qs(parts.query).get("q", [""])[0], version)
         return self.next_batch(parts.path.removeprefix(query_path + "/"), version)
+
+    def composite_batch(self, request: dict[str, Any], version: str) -> Reply:
+        """Up to 25 independent subrequests, answered in order; each is charged as a call."""
+        subrequests = request.get("batchRequests", [])
+        if len(subrequests) > BATCH_MAX_SUBREQUESTS:
+            return errors(400, "LIMIT_EXCEEDED", f"A batch can have at most "
+                          f"{BATCH_MAX_SUBREQUESTS} subrequests.")
+        results = []
+        for sub in subrequests:
+            with self.lock:
+                self.query_urls.append(sub.get("url", ""))
+                self.scenario.api_used += 1
+            reply = self.batch_subrequest(sub, version)
+            results.append({"statusCode": reply.status, "result": reply.body})
+        return Reply(200, {"hasErrors": any(r["statusCode"] >= 400 for r in results),
+                           "results": results})
+
+    def batch_subrequest(self, sub: dict[str, Any], version: str) -> Reply:
+        parts = urlsplit("/services/data/" + sub.get("url", "").lstrip("/"))
+        match = re.fullmatch(r"/services/data/v(\d+\.\d)/(.*?)/?", parts.path)
+        if sub.get("method") != "GET" or not match or float(match.group(1)) > float(version):
+            return errors(400, "INVALID_API_INPUT", f"{parts.path} is not supported in a batch")
+        resource = match.group(2)
+        if resource == "query":
+            return self.query(parse_qs(parts.query).get("q", [""])[0], match.group(1))
+        if resource == "limits":
+            return self.limits()
+        describe = re.fullmatch(r"sobjects/(\w+)/describe", resource)
+        if describe:
+            return self.describe(describe.group(1))
+        return errors(400, "INVALID_API_INPUT", f"{parts.path} is not supported in a batch")
 
     # --- who is signed in ------------------------------------------------------------
 

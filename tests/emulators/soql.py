@@ -1,7 +1,8 @@
 """A small SOQL evaluator over plain Python records, for the Salesforce emulator.
 
 It covers what the collector sends and no more: field lists with relationship paths
-(Profile.Name), child-relationship subqueries, WHERE with = != < <= > >= LIKE IN,
+(Profile.Name), child-relationship subqueries, WHERE with = != < <= > >= LIKE IN (a list,
+or a semi-join subquery of one field),
 AND/OR/parentheses, string (with SOQL's escape sequences), boolean, null, number, date
 and datetime literals, COUNT(field) with aliases, GROUP BY, HAVING, ORDER BY and LIMIT.
 Tables may be any sequence, so a large one can be generated as it is read. Anything else is
@@ -48,7 +49,7 @@ class Count:
 class Compare:
     left: FieldRef | Count
     op: str
-    right: Any  # a literal, or a list of literals for IN
+    right: Any  # a literal, or for IN a list of literals or a semi-join Query
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,12 @@ class _Parser:
         token = self.take()
         if token.text == "IN":
             self.expect("(")
+            if self.peek("SELECT"):
+                semi_join = self.query()
+                self.expect(")")
+                if len(semi_join.columns) != 1 or not isinstance(semi_join.columns[0], FieldRef):
+                    raise SoqlError("MALFORMED_QUERY", "a semi-join selects exactly one field")
+                return Compare(left, "IN", semi_join)
             values = self.listed(self.literal)
             self.expect(")")
             return Compare(left, "IN", values)
@@ -447,7 +454,13 @@ def _holds(db: Database, sobject: str, subject: Record | list[Record],
     if isinstance(expr, Logical):
         results: Iterable[bool] = (_holds(db, sobject, subject, p) for p in expr.parts)
         return all(results) if expr.op == "AND" else any(results)
-    return _compare(_operand(db, sobject, subject, expr.left), expr.op, expr.right)
+    right = expr.right
+    if isinstance(right, Query):  # a semi-join: the values its one field takes
+        column = right.columns[0]
+        assert isinstance(column, FieldRef)
+        right = [db.value(right.sobject, r, column.path) for r in db.rows(right.sobject)
+                 if _holds(db, right.sobject, r, right.where)]
+    return _compare(_operand(db, sobject, subject, expr.left), expr.op, right)
 
 
 def _compare(value: Any, op: str, literal: Any) -> bool:

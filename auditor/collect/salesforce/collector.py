@@ -1,11 +1,12 @@
-"""The Salesforce collector: the org's side of the Intercom integration, in 3 or 4 requests.
+"""The Salesforce collector: the org's side of the Intercom integration, in 4 or 5 requests.
 
-Round 1 sends, all at once, the two Composite requests of salesforce_queries (and asks
-the UserInfo endpoint who the token belongs to when signing in did not tell). Round 2,
-the one Composite request that needs the Intercom tokens' users, leaves as soon as the
-first of them is answered. GET /limits is sent only when Salesforce's answers carried
-no Sforce-Limit-Info header. See salesforce_api for retries and error handling,
-salesforce_auth for signing in, salesforce_evidence for how answers become evidence.
+Round 1 sends, all at once, the two Composite requests and the Tooling API query of
+queries.py (and asks the UserInfo endpoint who the token belongs to when signing in did
+not tell). Round 2, one Composite Batch request holding what needs the Intercom tokens'
+users, leaves as soon as the first Composite request is answered; it also asks for the
+org's limits when that answer carried no Sforce-Limit-Info header. See api.py for
+retries and error handling, auth.py for signing in, evidence.py and items.py for how
+answers become evidence.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class SalesforceOptions:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     # Intercom's teammates' emails and the mapped usernames; blocks until they are known.
     user_keys: UserKeysSource = no_user_keys
+    # The Salesforce fields the settings' field mappings name; None: not attested.
+    mapped_fields: tuple[str, ...] | None = None
 
 
 def collect_salesforce(options: SalesforceOptions, on_request: RequestCounter = ignore_request,
@@ -83,13 +86,15 @@ def collect_salesforce(options: SalesforceOptions, on_request: RequestCounter = 
 
 
 # The permissions `auditor doctor` reports, and the items each one's absence leaves
-# unavailable. Only Customize Application decides an item on its own; the others are
-# shown so that a person sees the whole of what the auditing user holds.
+# unavailable (items.py decides them from the same permissions); the others are shown so
+# that a person sees the whole of what the auditing user holds.
 _ACCESS = (("API Enabled", "api_enabled", ()),
-           ("View Setup and Configuration", "view_setup", ()),
+           ("View Setup and Configuration", "view_setup",
+            ("mapped_field_access", "duplicate_rules", "validation_rules")),
            ("Customize Application", "customize_application",
-            ("intercom_tokens", "integration_users", "integration_activity")),
-           ("Manage Users", "manage_users", ()),
+            ("intercom_tokens", "integration_users", "integration_activity",
+             "integration_user_logins", "mapped_field_access")),
+           ("Manage Users", "manage_users", ("integration_user_logins",)),
            ("View All Data", "view_all_data", ()))
 
 
@@ -155,6 +160,7 @@ class _Collection:
         api, items = self.api, self.items
         access = api.submit(api.composite, q.access_queries())
         records = api.submit(api.composite, q.record_queries())
+        tooling = api.submit(api.tooling, q.validation_rule_query())
         signed = self.session.identity
         asked = api.submit(api.identity) if None in (signed.user_id, signed.username) else None
         first = _settled(access)
@@ -168,31 +174,36 @@ class _Collection:
         ids = q.token_user_ids(t["user_id"] for t in tokens) if isinstance(tokens, list) else []
         users = first["users"]
         keys: UserKeys | None = None
-        followups = q.integration_queries(ids, self.since)
+        mapped = self.options.mapped_fields
+        followups = [*q.integration_queries(ids, self.since, mapped or ()),
+                     q.duplicate_rule_query()]
+        if api.limit_info is None:  # no Sforce-Limit-Info header so far: ask in round 2
+            followups.append(q.LIMITS)
         spread = isinstance(users, ev.Page) and not users.done
         if spread:  # more users than a page: ask for the matching ones (waits for Intercom)
             keys = self.options.user_keys()
             if keys is not None:
                 followups += q.matching_user_queries(keys, self.session.api_version)
-        round_two = [api.submit(api.attempt, batch) for batch in q.batches(followups)]
+        round_two = [api.submit(api.batch, batch) for batch in q.batches(followups)]
         if isinstance(users, ev.Page) and users.done:
             keys = self.options.user_keys()
 
         second = _settled(records)
         if isinstance(second, RequestFailed):
             second = _failed(second, q.record_queries())
-        limits = api.submit(api.limits) if api.limit_info is None else None
         later: QueryResults = {}
-        for future in round_two:
+        for future in (*round_two, tooling):
             later.update(future.result())
         told = asked.result() if asked else ev.Identity()
         identity = ev.Identity(signed.user_id or told.user_id, signed.username or told.username)
         return {
             "audited_as": ev.audited_as(identity, granted),
             "org": items.convert(first["org"], ev.org),
-            "api_allowance": items.allowance(api.limit_info, limits.result() if limits else None),
+            "api_allowance": items.allowance(api.limit_info, later.get(q.LIMITS.ref)),
             "intercom_tokens": tokens,
             "integration_users": items.integration_users(tokens, ids, later),
+            "integration_user_logins": items.user_logins(tokens, ids, granted, later),
+            "mapped_field_access": items.field_access(tokens, ids, granted, mapped, later),
             "active_users": items.active_users(users, keys, later),
             "case_record_types": items.convert(first["record_types"], ev.record_types),
             "integration_activity": items.activity(tokens, ids, later, self.options.window_days,
@@ -202,6 +213,12 @@ class _Collection:
             "contacts": items.pair(second["contact_totals"], second["contact_duplicates"],
                                    ev.email_quality),
             "installed_packages": items.convert(second["packages"], ev.packages),
+            "lead_fields": items.convert(second["lead_describe"], ev.describe_fields),
+            "contact_fields": items.convert(second["contact_describe"], ev.describe_fields),
+            "duplicate_rules": items.needing_view_setup(granted, later["duplicate_rules"],
+                                                        ev.duplicate_rules),
+            "validation_rules": items.needing_view_setup(granted, later["validation_rules"],
+                                                         ev.validation_rules),
         }
 
 

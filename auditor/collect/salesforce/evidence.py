@@ -16,7 +16,7 @@ from typing import Any
 
 from auditor.collect import UserKeys
 from auditor.collect.answers import Fields, ItemUnavailable
-from auditor.collect.salesforce.queries import PERMISSIONS
+from auditor.collect.salesforce.queries import PERMISSIONS, SYNCED_OBJECTS, VALIDATED_OBJECTS
 from auditor.documents.snapshot import timestamp, unavailable
 from auditor.documents.timestamps import parse_timestamp
 
@@ -88,8 +88,7 @@ def integration_users(page: Page) -> list[dict[str, Any]]:
         if active is None:
             raise r.wrong("IsActive", "true or false")
         profile = r.child("Profile")
-        assignments = r.child("PermissionSetAssignments")
-        granting = [] if assignments is None else assignments.items("records")
+        granting = [_child(a, "PermissionSet") for a in _assignments(r)]
         users.append({
             "id": required_text(r, "Id"), "username": required_text(r, "Username"),
             "email": r.text("Email"), "is_active": active,
@@ -97,9 +96,93 @@ def integration_users(page: Page) -> list[dict[str, Any]]:
             "modify_all_data_from_profile": bool(profile and profile.flag(
                 "PermissionsModifyAllData")),
             "modify_all_data_permission_sets": sorted(
-                required_text(_child(a, "PermissionSet"), "Name") for a in granting),
+                required_text(s, "Name") for s in granting
+                if s.flag("PermissionsModifyAllData") and not s.flag("IsOwnedByProfile")),
         })
     return users
+
+
+def _assignments(user: Fields) -> list[Fields]:
+    """A user's permission set assignments, the one of its profile included; a subquery
+    answer that Salesforce did not finish would leave some out, so it is refused."""
+    assignments = user.child("PermissionSetAssignments")
+    if assignments is None:
+        return []  # Salesforce sends null, not an empty list, for no child records
+    if assignments.flag("done") is False:
+        raise assignments.wrong("done", "true (every assignment in one answer)")
+    return assignments.items("records")
+
+
+def user_logins(page: Page) -> list[dict[str, Any]]:
+    logins = []
+    for r in page.records:
+        frozen, locked = r.flag("IsFrozen"), r.flag("IsPasswordLocked")
+        if frozen is None:
+            raise r.wrong("IsFrozen", "true or false")
+        if locked is None:
+            raise r.wrong("IsPasswordLocked", "true or false")
+        logins.append({"user_id": required_text(r, "UserId"), "is_frozen": frozen,
+                       "is_password_locked": locked})
+    return logins
+
+
+def field_access(users: Page, granting: Page, fields: Sequence[str]) -> dict[str, Any]:
+    """For each integration user, each mapped field on Lead and Contact: whether any of the
+    user's permission sets (the profile's included) lets it read or edit the field."""
+    sets_of = {required_text(u, "Id"): {required_text(a, "PermissionSetId")
+                                        for a in _assignments(u)} for u in users.records}
+    rows: dict[tuple[str, str], list[tuple[bool, bool]]] = {}
+    for r in granting.records:
+        field = required_text(r, "Field")
+        read, edit = r.flag("PermissionsRead"), r.flag("PermissionsEdit")
+        if read is None or edit is None:
+            raise r.wrong("PermissionsRead" if read is None else "PermissionsEdit",
+                          "true or false")
+        rows.setdefault((required_text(r, "ParentId"), field.lower()), []).append((read, edit))
+    access = []
+    for user_id, sets in sorted(sets_of.items()):
+        for sobject in SYNCED_OBJECTS:
+            for name in fields:
+                grants = [g for s in sets for g in rows.get((s, f"{sobject}.{name}".lower()), [])]
+                access.append({"user_id": user_id, "object": sobject, "field": name,
+                               "read": any(read for read, _ in grants),
+                               "edit": any(edit for _, edit in grants)})
+    return {"fields": list(fields), "access": access}
+
+
+_DESCRIBED = {"createable": "createable", "nillable": "nillable",
+              "defaultedOnCreate": "defaulted_on_create", "permissionable": "permissionable"}
+
+
+def describe_fields(page: Page) -> list[dict[str, Any]]:
+    """Each field of an sObject describe, with what decides whether Intercom can write it."""
+    fields = []
+    for r in page.records:
+        field: dict[str, Any] = {"name": required_text(r, "name")}
+        for key, name in _DESCRIBED.items():
+            value = r.flag(key)
+            if value is None:
+                raise r.wrong(key, "true or false")
+            field[name] = value
+        fields.append(field)
+    return fields
+
+
+def duplicate_rules(page: Page) -> list[dict[str, Any]]:
+    return [{"object": required_text(r, "SobjectType"),
+             "name": r.text("MasterLabel") or required_text(r, "DeveloperName")}
+            for r in page.records]
+
+
+def validation_rules(page: Page) -> list[dict[str, Any]]:
+    """The active validation rules on the objects Intercom writes to."""
+    rules = []
+    for r in page.records:
+        sobject = required_text(_child(r, "EntityDefinition"), "QualifiedApiName")
+        if sobject in VALIDATED_OBJECTS:
+            rules.append({"object": sobject, "name": required_text(r, "ValidationName")})
+    return sorted(rules, key=lambda rule: (VALIDATED_OBJECTS.index(rule["object"]),
+                                           rule["name"].lower()))
 
 
 def matching_users(pages: Sequence[Page], keys: UserKeys) -> list[dict[str, Any]]:

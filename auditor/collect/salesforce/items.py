@@ -11,13 +11,23 @@ from datetime import datetime
 from typing import Any
 
 from auditor.collect import UserKeys
-from auditor.collect.answers import Fields, ItemUnavailable
+from auditor.collect.answers import ItemUnavailable
 from auditor.collect.salesforce import evidence as ev
+from auditor.collect.salesforce import queries as q
 from auditor.collect.salesforce.api import QueryResults, Unreadable
 from auditor.documents.snapshot import unavailable
 from auditor.safety.secrets import Redactor
 
 Result = ev.Page | Unreadable
+
+Granted = dict[str, bool | None] | ItemUnavailable
+# Salesforce's special access rules, for the items that rest on them: an auditing user
+# without the permission may be refused, or shown less (never taken for an absence).
+_NEEDS = {
+    "manage_users": ("Manage Users", "UserLogin is readable only with it"),
+    "view_setup": ("View Setup and Configuration", "FieldPermissions, DuplicateRule and the "
+                   "Tooling API's ValidationRule are readable only with it"),
+}
 
 _CUSTOMIZE_APPLICATION = (
     "without it Salesforce shows a user only their own OAuth tokens (the OauthToken object's "
@@ -99,6 +109,54 @@ class Items:
                          lambda tasks, accounts: ev.activity(tasks, accounts, window_days,
                                                              since))
 
+    def user_logins(self, tokens: Any, ids: list[str], granted: Granted,
+                    later: QueryResults) -> Any:
+        """Whether each integration user is frozen or locked out (UserLogin)."""
+        if not isinstance(tokens, list):
+            return self._needs_tokens(tokens)
+        if not ids:
+            return []  # no Intercom token, so no integration user
+        lacking = self._lacking(granted, "manage_users")
+        if lacking:
+            return lacking
+        return self.convert(later["user_logins"], ev.user_logins)
+
+    def field_access(self, tokens: Any, ids: list[str], granted: Granted,
+                     mapped: tuple[str, ...] | None, later: QueryResults) -> Any:
+        """What each integration user's permission sets grant on the mapped fields."""
+        if not isinstance(tokens, list):
+            return self._needs_tokens(tokens)
+        if mapped is None:
+            return self.unavailable(
+                "the settings file did not attest the field mappings, so no field permission "
+                "was read; write lead_contact_sync.field_mappings in it and collect again")
+        lacking = self._lacking(granted, "view_setup")
+        if lacking:
+            return lacking
+        fields = q.field_names(mapped)
+        if not ids or not fields:
+            return {"fields": fields, "access": []}
+        return self.pair(later["integration_users"], later["field_permissions"],
+                         lambda users, granting: ev.field_access(users, granting, fields))
+
+    def needing_view_setup(self, granted: Granted, result: Result,
+                           convert: Callable[[ev.Page], Any]) -> Any:
+        return self._lacking(granted, "view_setup") or self.convert(result, convert)
+
+    def _lacking(self, granted: Granted, permission: str) -> dict[str, str] | None:
+        """Unavailable, naming the permission to grant, unless the auditing user holds it."""
+        name, why = _NEEDS[permission]
+        if isinstance(granted, ItemUnavailable):
+            return self.unavailable(f"the auditing user's permissions could not be read "
+                                    f"({granted.reason}), so it is unknown whether it holds "
+                                    f"{name} ({why}); give it {name} and collect again")
+        if granted[permission] is not True:
+            state = "lacks" if granted[permission] is False else "may lack (Salesforce did not say)"
+            return self.unavailable(f"the auditing user {state} the {name} permission; {why}. "
+                                    f"Give the auditing user {name} (a permission set will do), "
+                                    "then collect again")
+        return None
+
     def _needs_tokens(self, tokens: dict[str, str]) -> dict[str, str]:
         return self.unavailable(f"the Intercom OAuth tokens, which name the integration users, "
                                 f"were unavailable: {tokens['reason']}")
@@ -121,17 +179,17 @@ class Items:
                 pages.append(result)
         return self.guarded(lambda: ev.matching_users(pages, keys))
 
-    def allowance(self, usage: dict[str, int] | None, limits: Any) -> Any:
+    def allowance(self, usage: dict[str, int] | None, limits: Result | None) -> Any:
         if usage is not None:  # Sforce-Limit-Info: api-usage=used/max, used may pass max
             return {"daily_max": usage["max"],
                     "daily_remaining": max(usage["max"] - usage["used"], 0), "limit_info": usage}
-        if isinstance(limits, Unreadable):
-            return self.unavailable(limits.reason)
-        return self.guarded(lambda: _daily_requests(limits))
+        if limits is None:  # asked for only when no answer had carried the header
+            return self.unavailable("no answer carried the Sforce-Limit-Info header")
+        return self.convert(limits, _daily_requests)
 
 
-def _daily_requests(limits: Any) -> dict[str, Any]:
-    answer = Fields("Salesforce's answer to GET /limits", limits)
+def _daily_requests(limits: ev.Page) -> dict[str, Any]:
+    answer = limits.records[0]
     daily = answer.child("DailyApiRequests")
     if daily is None:
         raise answer.wrong("DailyApiRequests", "an object")

@@ -41,6 +41,11 @@ def plural(count: int, word: str, words: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else (words or word + 's')}"
 
 
+# Said by every check about integration users when there is none to check.
+NO_INTEGRATION_USER = ("Cannot be verified. No integration user was observed (no Intercom "
+                       "OAuth token in Salesforce), so there is nobody to check. To supply it, "
+                       "connect the app or collect with a user who can read OAuth tokens.")
+
 # The most items a message names: a message is read in a table cell or a CI log, and
 # the evidence table (capped in its turn) lists them all.
 NAMED_IN_MESSAGE = 5

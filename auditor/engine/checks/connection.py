@@ -6,7 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 from auditor.documents.snapshot import parse_timestamp
-from auditor.engine.checks.base import CheckInput, Outcome, listing, named_check
+from auditor.engine.checks.base import (
+    NO_INTEGRATION_USER,
+    CheckInput,
+    Outcome,
+    listing,
+    named_check,
+)
 from auditor.safety.privacy import mask_email
 
 
@@ -89,10 +95,7 @@ def integration_user_admin_rights(check: CheckInput) -> Outcome:
     users: list[dict[str, Any]] = check.values["users"]
     admin_profile: str = check.params["admin_profile"]
     if not users:
-        return Outcome("unknown", "Cannot be verified. No integration user was observed (no "
-                       "Intercom OAuth token in Salesforce), so there is nobody to check. "
-                       "To supply it, connect the app or collect with a user who can read "
-                       "OAuth tokens.", {"users": []})
+        return Outcome("unknown", NO_INTEGRATION_USER, {"users": []})
     flagged = []
     for user in users:
         grants = []
