@@ -109,9 +109,9 @@ def test_the_nightly_cron_script_keeps_a_folder_per_run_and_the_trend(tmp_path: 
         in done.stderr
     assert "nightly-secret" not in done.stdout + done.stderr
     trend = json.loads((home / "trend" / "trend.json").read_text())
-    assert [r["score"] for r in trend["runs"]] == [100, 25]
+    assert [r["score"] for r in trend["runs"]] == [100, 30]
     tonight = sorted((home / "runs").iterdir())[-1] / "report.json"
-    assert json.loads(tonight.read_text())["since_baseline"]["score"]["change"] == -75
+    assert json.loads(tonight.read_text())["since_baseline"]["score"]["change"] == -70
 
 
 def test_the_readme_shows_the_nightly_script_as_it_is() -> None:

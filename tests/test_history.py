@@ -30,7 +30,7 @@ def test_thirty_nights_in_run_order_with_the_three_bad_files_skipped(tmp_path: P
     assert [r["generated_at"][:10] for r in data["runs"]] == [
         f"2026-11-{day:02}" for day in range(1, 31)]
     assert [r["score"] for r in data["runs"]] == (
-        [25] * 10 + [58] * 3 + [100] * 6 + [99] * 3 + [100] * 8)
+        [30] * 10 + [46] * 3 + [100] * 6 + [99] * 3 + [100] * 8)
     assert [(Path(s["file"]).relative_to(history).as_posix(), s["reason"].split(":")[0])
             for s in data["skipped"]] == [
         ("report-20261031.json", "damaged"),
@@ -52,7 +52,7 @@ def test_the_run_timestamp_orders_the_runs_not_the_file_names(tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     data = trend(tmp_path / "out")
     assert [Path(r["file"]).parent.name for r in data["runs"]] == ["b", "a", "c"]
-    assert [r["change"] for r in data["runs"]] == [None, 33, 42]
+    assert [r["change"] for r in data["runs"]] == [None, 16, 54]
 
 
 def test_unknown_never_resolves_a_failure_and_an_unjudged_run_leaves_it_open(
@@ -108,8 +108,8 @@ def test_the_chart_is_inline_svg_described_by_the_table_of_runs(tmp_path: Path) 
     coordinates = [tuple(map(float, p.split(","))) for p in points[0].split()]
     assert len(coordinates) == 30
     ys = [y for _, y in coordinates]
-    # 25 draws lower (a larger y) than 100; the regression to 99 just under the top.
-    assert ys[0] == 12 + 75 * 2 and ys[13] == 12 and ys[19] == 12 + 1 * 2
+    # 30 draws lower (a larger y) than 100; the regression to 99 just under the top.
+    assert ys[0] == 12 + 70 * 2 and ys[13] == 12 and ys[19] == 12 + 1 * 2
 
 
 def test_a_folder_without_any_report_is_bad_input(tmp_path: Path) -> None:
@@ -144,7 +144,7 @@ def test_two_different_runs_in_the_same_second_are_both_kept(tmp_path: Path) -> 
     result = run("history", history, "--out", tmp_path / "out", "--format", "json")
     assert result.exit_code == 0, result.output
     data = trend(tmp_path / "out")
-    assert [r["score"] for r in data["runs"]] == [25, 100]
+    assert [r["score"] for r in data["runs"]] == [30, 100]
     assert [Path(s["file"]).parent.name for s in data["skipped"]] == ["c"]
 
 

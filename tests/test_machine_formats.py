@@ -154,7 +154,8 @@ def test_codequality_has_an_issue_for_each_failing_finding_at_gitlabs_severity(
     results = results_of("misconfigured")
     failing = {f["rule_id"]: f for f in results["findings"] if f["status"] == "fail"}
     assert [i["check_name"] for i in issues] == list(failing)
-    gitlab = {"critical": "blocker", "high": "critical", "medium": "major", "low": "minor"}
+    gitlab = {"critical": "blocker", "high": "critical", "medium": "major", "low": "minor",
+              "info": "info"}
     sarif = json.loads((tmp_path / "report.sarif").read_text(encoding="utf-8"))
     fingerprints = {r["ruleId"]: r["partialFingerprints"]["ruleAndItem/v1"]
                     for r in sarif["runs"][0]["results"]}

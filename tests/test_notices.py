@@ -114,35 +114,39 @@ def test_new_failures_post_one_notice_to_slack_teams_and_json(
     slack, teams, plain = (p.body for p in posted)
 
     assert plain["workspace"] == "Globex Corp"
-    assert (plain["score"], plain["score_change"]) == (25, -75)
-    assert plain["reasons"] == ["15 failing findings new since the last run",
-                                "the score fell by 75 points"]
+    assert (plain["score"], plain["score_change"]) == (30, -70)
+    assert plain["reasons"] == ["19 failing findings new since the last run",
+                                "the score fell by 70 points"]
     assert {level: [f["rule_id"] for f in found]
             for level, found in plain["new_failures_by_severity"].items()} == {
         "critical": ["lead_contact_sync.email_identifier"],
-        "high": ["connection.admin_access_temporary", "api_usage.limit_set"],
-        "medium": ["lead_contact_sync.duplicate_emails", "cases.activities_flowing",
+        "high": ["connection.admin_access_temporary", "api_usage.limit_set",
+                 "lead_contact_sync.mapped_fields_writable"],
+        "medium": ["lead_contact_sync.required_lead_fields",
+                   "lead_contact_sync.duplicate_emails", "cases.activities_flowing",
                    "ownership.teammates_mapped", "account_sync.no_account_writes",
                    "roi_reporting.skipped", "attestation.fresh"],
-        "low": ["lead_contact_sync.two_way_mappings",
+        "low": ["lead_contact_sync.two_way_mappings", "lead_contact_sync.duplicate_rules",
                 "lead_contact_sync.contacts_without_email", "cases.case_owner",
                 "cases.record_type", "ownership.all_accounts",
                 "ownership.lead_creator_decided"],
+        "info": ["lead_contact_sync.validation_rules_reviewed"],
     }
     assert plain["sources_unavailable"] == []
     assert plain["report"] == str((tmp_path / "out" / "report.html").resolve())
 
-    title = ("Integration audit of Globex Corp: 15 failing findings new since the last run; "
-             "the score fell by 75 points")
+    title = ("Integration audit of Globex Corp: 19 failing findings new since the last run; "
+             "the score fell by 70 points")
     assert slack["blocks"][0] == {"type": "header", "text": {"type": "plain_text",
                                                              "text": title[:150]}}
     section = slack["blocks"][1]["text"]
     assert section["type"] == "plain_text"
     assert section["text"].splitlines()[:3] == [
-        "Score 25/100 (-75 since the last run)",
+        "Score 30/100 (-70 since the last run)",
         "New critical: 1 (lead_contact_sync.email_identifier)",
-        "New high: 2 (connection.admin_access_temporary, api_usage.limit_set)"]
-    assert "and 1 more" in section["text"]  # six medium, five named
+        "New high: 3 (connection.admin_access_temporary, api_usage.limit_set, "
+        "lead_contact_sync.mapped_fields_writable)"]
+    assert "and 2 more" in section["text"]  # seven medium, five named
     assert slack["text"].startswith(title)
 
     assert teams["type"] == "message"
@@ -151,7 +155,7 @@ def test_new_failures_post_one_notice_to_slack_teams_and_json(
     card = attachment["content"]
     assert (card["type"], card["version"]) == ("AdaptiveCard", "1.4")
     texts = [block["inlines"][0]["text"] for block in card["body"]]
-    assert texts[0] == title and texts[1] == "Score 25/100 (-75 since the last run)"
+    assert texts[0] == title and texts[1] == "Score 30/100 (-70 since the last run)"
     assert {block["type"] for block in card["body"]} == {"RichTextBlock"}
     assert "notice posted to the slack webhook at 127.0.0.1" in result.output
 
@@ -169,7 +173,7 @@ def test_a_score_drop_notifies_from_the_drop_asked_for(
     context, ca_file = tls
     base = baseline(tmp_path, ca_file, "misconfigured")
     report = json.loads(base.read_text())
-    report["summary"]["score"] = 40  # the same findings, a better score the night before
+    report["summary"]["score"] = 45  # the same findings, a better score the night before
     base.write_text(json.dumps(report))
     with receiver(context) as (url, posted):
         result = audit(tmp_path, ca_file, "--snapshot", EXAMPLES / "misconfigured.snapshot.json",

@@ -72,7 +72,7 @@ def test_each_result_has_its_own_fingerprint_and_every_location_a_region(
     run = log["runs"][0]
     assert run["tool"]["driver"]["informationUri"] == PROJECT_URL
     fingerprints = [r["partialFingerprints"][FINGERPRINT_KEY] for r in run["results"]]
-    assert len(set(fingerprints)) == len(fingerprints) == 15  # 15 failing findings
+    assert len(set(fingerprints)) == len(fingerprints) == 19  # 19 failing findings
     for result in run["results"]:
         for location in result["locations"]:
             # Without a settings file, the rule's own file, as a whole.
