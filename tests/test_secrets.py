@@ -8,6 +8,7 @@ import html
 import io
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -42,11 +43,29 @@ def test_a_cut_off_secret_counts_from_12_characters() -> None:
 
 
 def test_the_org_id_heading_an_access_token_is_no_secret() -> None:
-    """The snapshot names the org; only what follows the "!" is the token's own."""
+    """The snapshot names the org; only what follows the "!" is the token's own, and
+    counts towards the 12 characters that make a part of it tell."""
     redactor = Redactor([TOKEN])
-    text = "org 00D5g000004XyZaEAK, /id/00D5g000004XyZa/005x, 00D5g000004XyZa! 00D5g000004XyZa!A"
-    assert redactor(text) == ("org 00D5g000004XyZaEAK, /id/00D5g000004XyZa/005x, "
-                              f"00D5g000004XyZa! {REDACTED}")
+    eleven, twelve = TOKEN[:16 + 11], TOKEN[:16 + 12]
+    public = "org 00D5g000004XyZaEAK, /id/00D5g000004XyZa/005x"
+    assert redactor(f"{public}, {eleven}, {twelve}") == f"{public}, {eleven}, {REDACTED}"
+
+
+def test_any_part_of_a_secret_counts_from_12_characters_in_any_case() -> None:
+    secret = "AQ4AQFakeAccessTokenThatMustNotLeak"
+    redactor = Redactor([secret, TOKEN])
+    middle = secret[9:21]
+    assert redactor(f"<{secret[9:20]}> <{middle}> <{middle.lower()}> <{TOKEN[30:42].upper()}>"
+                    ) == f"<{secret[9:20]}> <{REDACTED}> <{REDACTED}> <{REDACTED}>"
+
+
+@pytest.mark.parametrize("encode", [bytes.hex, lambda data: data.hex().upper(),
+                                    lambda data: "0x" + data.hex(),
+                                    lambda data: base64.b64encode(data).decode()])
+def test_a_part_of_a_secret_inside_hex_or_base64_is_found(encode: Callable[[bytes], str]
+                                                          ) -> None:
+    encoded = encode(b"prefix:" + TOKEN[20:40].encode() + b" and more")
+    assert Redactor([TOKEN])(f"sent: {encoded}.") == f"sent: {REDACTED}."
 
 
 def test_short_secrets_are_redacted_as_whole_words_only() -> None:
