@@ -82,7 +82,11 @@ CASES = {
 # goes through every form; what their cases add is that the auditor learns them only
 # then, which two forms show. The start of a PEM file is its armour, no secret.
 SIGNED_IN = {"sf_cli_access_token", "soap_session_id", "jwt_access_token"}
-MATRIX = [(case, form) for case in CASES for form in TRANSFORMS
+# Hex, case and a part from the middle go through every channel in the property test
+# (tests/test_secrets_anywhere.py); here, the escapings, base64 and a cut-off start.
+MATRIX_FORMS = ("exact", "url", "url_plus", "json", "xml", "xml_numeric", "base64",
+                "basic_auth", "base64_urlsafe", "prefix20")
+MATRIX = [(case, form) for case in CASES for form in MATRIX_FORMS
           if (case not in SIGNED_IN or form in ("exact", "basic_auth"))
           and (case, form) != ("private_key", "prefix20")]
 CHANNELS = ("stdout", "stderr", "snapshot", "report.html", "report.md", "report.json")
