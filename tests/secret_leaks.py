@@ -7,7 +7,7 @@ in any case, for every SHORTEST characters of the secret, and inside anything th
 decodes as base64 from any of its first four characters on, or as hex from its first
 or second digit. Any SHORTEST characters of a secret are enough to count as a leak, as
 the auditor promises (docs/secrets.md); of a Salesforce access token, only what follows
-the org's Id and "!" counts.
+the org's Id and "!" counts, and its start from one character past the "!".
 """
 
 from __future__ import annotations
@@ -59,12 +59,13 @@ def _own_part(secret: str) -> str:
 
 
 def telling_parts(secret: str) -> set[str]:
-    """Every SHORTEST characters of the secret's own part, lower-cased; all of it when
-    shorter."""
+    """Every SHORTEST characters of the secret's own part, lower-cased (all of it when
+    shorter); and a token's start up to one character past its "!"."""
     own = _own_part(secret)
+    start = {secret[:len(secret) - len(own) + 1].lower()} if own != secret else set()
     if len(own) < SHORTEST:
-        return {secret.lower()}
-    return {own[start:start + SHORTEST].lower() for start in range(len(own) - SHORTEST + 1)}
+        return start | {secret.lower()}
+    return start | {own[at:at + SHORTEST].lower() for at in range(len(own) - SHORTEST + 1)}
 
 
 def _backslashes(text: str) -> str:
@@ -107,12 +108,12 @@ def leaks(text: str, secrets: list[str]) -> list[str]:
     found = []
     for reading in _readings(text):
         lowered = reading.lower()
-        decoded = _binary_decodings(reading)
+        decoded = b"\0".join(_binary_decodings(reading)).lower()
         for secret in secrets:
             parts = telling_parts(secret)
             if any(part in lowered or part.replace(" ", "+") in lowered for part in parts):
                 found.append(reading)
-            elif any(part.encode() in data.lower() for part in parts for data in decoded):
+            elif any(part.encode() in decoded for part in parts):
                 found.append(f"base64 or hex in: {reading}")
     return found
 

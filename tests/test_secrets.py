@@ -43,12 +43,13 @@ def test_a_cut_off_secret_counts_from_12_characters() -> None:
 
 
 def test_the_org_id_heading_an_access_token_is_no_secret() -> None:
-    """The snapshot names the org; only what follows the "!" is the token's own, and
-    counts towards the 12 characters that make a part of it tell."""
+    """The snapshot names the org; only what follows the "!" is the token's own: its
+    start counts from one character past the "!", and any other part of it from 12
+    characters after the "!"."""
     redactor = Redactor([TOKEN])
-    eleven, twelve = TOKEN[:16 + 11], TOKEN[:16 + 12]
-    public = "org 00D5g000004XyZaEAK, /id/00D5g000004XyZa/005x"
-    assert redactor(f"{public}, {eleven}, {twelve}") == f"{public}, {eleven}, {REDACTED}"
+    public = "org 00D5g000004XyZaEAK, /id/00D5g000004XyZa/005x, 00D5g000004XyZa!"
+    assert redactor(f"{public} {TOKEN[:17]}") == f"{public} {REDACTED}"
+    assert redactor(f"<{TOKEN[17:28]}> <{TOKEN[17:29]}>") == f"<{TOKEN[17:28]}> <{REDACTED}>"
 
 
 def test_any_part_of_a_secret_counts_from_12_characters_in_any_case() -> None:
@@ -136,7 +137,8 @@ def test_the_environment_gives_every_credential(tmp_path: Path) -> None:
 def test_a_key_variable_naming_a_pipe_is_not_read(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)  # opening it to read would wait for a writer forever
-    assert set(environment_secrets({"SF_PRIVATE_KEY_FILE": str(fifo)})) == {""}
+    # Its name counts as a secret in the wrong place (it names no regular file).
+    assert set(environment_secrets({"SF_PRIVATE_KEY_FILE": str(fifo)})) == {"", str(fifo)}
 
 
 def test_streams_are_redacted_while_inside(capsys: pytest.CaptureFixture[str]) -> None:

@@ -52,7 +52,8 @@ _STEP = SHORTEST_PREFIX - _GRAM + 1
 
 # A Salesforce access token or session id starts with the org's 15-character Id and "!"
 # ("00Dxx0000000000!AQ..."). That head is no secret (the Id is in every snapshot), so only
-# what follows the "!" counts towards a part's length.
+# what follows the "!" counts towards a part's length; and the token's start counts once
+# it reaches one character past the "!".
 _PUBLIC_HEAD = re.compile(r"00D[0-9A-Za-z]{12}!")
 _WORD_CHAR = "0-9a-z"  # in the folded text
 
@@ -107,12 +108,15 @@ class _Finder:
 
     def __init__(self, secrets: Iterable[str]) -> None:
         self.places: dict[str, list[_Place]] = {}
+        self.tokens: dict[str, list[str]] = {}  # the tokens that start with each head
         short, words = set(), set()
         for secret in secrets:
             head = _PUBLIC_HEAD.match(secret)
             floor = head.end() if head else 0
             for variant in _variants(secret):
                 text = _fold(variant)
+                if floor and len(text) > floor:
+                    self.tokens.setdefault(text[:floor], []).append(text)
                 if len(secret) < SHORTEST_SECRET:
                     words.add(text)
                 elif len(secret) - floor < SHORTEST_PREFIX:
@@ -122,6 +126,7 @@ class _Finder:
                         self.places.setdefault(text[start:start + _GRAM], []).append(
                             _Place(text, start, floor))
         self.short = _alternatives(short, "", "")
+        self.heads = _alternatives(set(self.tokens), "", "")
         self.words = _alternatives(words, f"(?<![{_WORD_CHAR}])", f"(?![{_WORD_CHAR}])")
         # No hit is shorter than SHORTEST_PREFIX, a short secret or a word, and no reading
         # of a text shorter than that holds one (an escape decodes to fewer characters,
@@ -148,6 +153,14 @@ class _Finder:
                     yield start, end
                     # A part reaching past this one holds a looked-up place from here on.
                     skip_to = end - SHORTEST_PREFIX + 1
+        if self.heads is not None:
+            # A token cut short: its start counts from one character past the "!".
+            for match in self.heads.finditer(folded):
+                start, floor = match.start(), len(match.group())
+                end = start + max(_common_start(folded, start, _Place(token, 0, 0))
+                                  for token in self.tokens[match.group()])
+                if end > start + floor:
+                    yield start, end
         for pattern in (self.short, self.words):
             if pattern is not None:
                 for match in pattern.finditer(folded):

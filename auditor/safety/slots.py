@@ -26,7 +26,7 @@ PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY",
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _ACCESS_TOKEN = re.compile(r"00D[0-9A-Za-z]{12,15}![\x21-\x7e]+")
-_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
 _PATH = re.compile(r"(?:[/~.]|[A-Za-z]:[\\/])[^\n]*|[^\s/\\]+[/\\][^\n]*")
 _VERSION = re.compile(r"v?\d+(?:\.\d+)*")
 _TOKENISH = re.compile(r"[\x21-\x7e]{16,}")
