@@ -1,12 +1,13 @@
 """Issue 9: secrets are redacted in every form, on every channel.
 
 Each secret the auditor holds is quoted back by an emulated server in each escaping,
-base64 form and cut-off start of tests/secret_leaks.py (MATRIX_FORMS), in the error of the request that carried it (or of the login, for
-what never leaves the machine: the private key). One `auditor audit` then must show it
-on no channel: stdout, stderr, the saved snapshot, report.html, report.md, report.json;
-and "[redacted]" on each shows that the quote did reach it. The crash file is the
-seventh channel, tested apart. Echoes come in answers that are not retried (4xx, and
-login faults), so a run costs a few requests and no waiting.
+base64 form and cut-off start of tests/secret_leaks.py (MATRIX_FORMS), in the error of
+the request that carried it (or of the login, for what never leaves the machine: the
+private key). One `auditor audit` then must show it on no channel: stdout, stderr, the
+saved snapshot, report.html, report.md, report.json; and "[redacted]" on each shows that
+the quote did reach it. The crash file is the seventh channel, tested apart. Echoes come
+in answers that are not retried (4xx, and login faults), so a run costs a few requests
+and no waiting.
 """
 
 from __future__ import annotations

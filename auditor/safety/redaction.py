@@ -106,25 +106,28 @@ def _variants(secret: str) -> set[str]:
 class _Finder:
     """The compiled search for one set of secrets; immutable, so threads may share it."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
-        self.places: dict[str, list[_Place]] = {}
-        self.tokens: dict[str, list[str]] = {}  # the tokens that start with each head
-        short, words = set(), set()
+    def __init__(self, secrets: Iterable[str], base: _Finder | None = None) -> None:
+        """A finder of the secrets, and of those `base` finds: built on a copy of its
+        tables, so that a secret learned late (a fleet's sign-ins) costs its own length."""
+        self.places: dict[str, list[_Place]] = dict(base.places) if base else {}
+        # The tokens that start with each head.
+        self.tokens: dict[str, list[str]] = dict(base.tokens) if base else {}
+        self.short_texts: set[str] = set(base.short_texts) if base else set()
+        self.word_texts: set[str] = set(base.word_texts) if base else set()
+        short, words = self.short_texts, self.word_texts
         for secret in secrets:
             head = _PUBLIC_HEAD.match(secret)
             floor = head.end() if head else 0
             for variant in _variants(secret):
                 text = _fold(variant)
                 if floor and len(text) > floor:
-                    self.tokens.setdefault(text[:floor], []).append(text)
+                    self.tokens[text[:floor]] = [*self.tokens.get(text[:floor], ()), text]
                 if len(secret) < SHORTEST_SECRET:
                     words.add(text)
                 elif len(secret) - floor < SHORTEST_PREFIX:
                     short.add(text)  # counts only whole
                 else:
-                    for start in range(0, len(text) - _GRAM + 1):
-                        self.places.setdefault(text[start:start + _GRAM], []).append(
-                            _Place(text, start, floor))
+                    self._add_places(text, floor)
         self.short = _alternatives(short, "", "")
         self.heads = _alternatives(set(self.tokens), "", "")
         self.words = _alternatives(words, f"(?<![{_WORD_CHAR}])", f"(?![{_WORD_CHAR}])")
@@ -133,6 +136,14 @@ class _Finder:
         # base64 and hex to fewer bytes): shorter texts hold none.
         self.shortest = min([*(len(word) for word in short | words),
                              *([SHORTEST_PREFIX] if self.places else [])], default=0)
+
+    def _add_places(self, text: str, floor: int) -> None:
+        added: dict[str, list[_Place]] = {}
+        for start in range(0, len(text) - _GRAM + 1):
+            added.setdefault(text[start:start + _GRAM], []).append(_Place(text, start, floor))
+        for gram, found in added.items():
+            # A new list: the base's lists are shared with the finder it belongs to.
+            self.places[gram] = [*self.places.get(gram, ()), *found]
 
     def spans(self, text: str) -> Iterator[tuple[int, int]]:
         """Where a secret, or a telling part of one, shows in the text as it is."""
@@ -356,10 +367,11 @@ class Redactor:
     def add(self, *secrets: str) -> None:
         wanted = {secret for secret in secrets if len(secret) >= SHORTEST_WORD}
         with self._lock:
-            if wanted <= self._secrets:
+            new = wanted - self._secrets
+            if not new:
                 return
-            self._secrets |= wanted
-            self._finder = _Finder(self._secrets)
+            self._secrets |= new
+            self._finder = _Finder(new, self._finder)
 
     @property
     def secrets(self) -> frozenset[str]:
