@@ -17,7 +17,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from auditor.safety import secrets
+from auditor.safety import secrets, slots
 from auditor.safety.secrets import REDACTED, Redactor, environment_secrets, private_key_parts
 from tests.secret_leaks import TRANSFORMS, assert_no_leak
 from tests.test_salesforce_auth import rsa_key_pair
@@ -190,3 +190,39 @@ def test_a_large_text_is_redacted_whole() -> None:
     text.write(html.escape(SECRET))
     redacted = Redactor([SECRET, TOKEN])(text.getvalue())
     assert redacted.endswith(REDACTED) and redacted.count(REDACTED) == 1
+
+
+@pytest.mark.parametrize(("value", "said"), [
+    (TOKEN, "holds 61 characters that look like a Salesforce access token"),
+    ("https://me:pw-1234@acme.my.salesforce.com", "holds 41 characters that look like a URL "
+                                                  "starting https:// with a user name or "
+                                                  "password in it"),
+    ("http://acme.my.salesforce.com", "holds 29 characters that look like a URL starting "
+                                      "http://"),
+    ("jane@acme.example", "holds 17 characters that look like an email address or username"),
+    ("v62", "holds 3 characters that look like a number"),
+    ("europe", "holds 6 characters that look like a word"),
+    ("3MVG9fTLmJ60pJ5KhPzOcQ4hbBwXG1T8tV", "holds 34 characters that look like an access "
+                                          "token or key"),
+    ("/home/jane/keys/server.key", "holds 26 characters that look like a file path"),
+    ("-----BEGIN PRIVATE KEY-----\nMIIE", "holds 32 characters that look like a PEM key or "
+                                          "certificate"),
+    (SECRET, "holds 20 characters that look like text"),
+    ("  ", "holds 2 characters, all spaces"),
+])
+def test_a_value_in_the_wrong_place_is_told_by_its_shape(value: str, said: str) -> None:
+    assert slots.shape(value) == said
+
+
+def test_a_value_that_does_not_fit_its_variable_may_be_a_secret(tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("certificates")
+    found = environment_secrets({
+        "SF_INSTANCE_URL": TOKEN, "SF_ACCESS_TOKEN": "https://acme.my.salesforce.com",
+        "INTERCOM_REGION": "ic-token-copied-here", "SF_USERNAME": "jane@acme.example",
+        "INTERCOM_BASE_URL": "https://bot:pa%24s-word@api.intercom.io",
+        "HTTPS_PROXY": "http://proxy-user:proxy-pass@proxy:3128", "SF_DOMAIN": "acme.my",
+        "SSL_CERT_FILE": str(bundle), "SF_API_VERSION": "62.0"})
+    assert {TOKEN, "https://acme.my.salesforce.com", "ic-token-copied-here",
+            "bot:pa%24s-word", "pa%24s-word", "pa$s-word", "proxy-pass"} <= set(found)
+    assert not {"jane@acme.example", "acme.my", str(bundle), "62.0"} & set(found)

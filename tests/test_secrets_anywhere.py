@@ -231,6 +231,6 @@ def test_a_url_with_a_password_in_it_is_refused_unsent(monkeypatch: pytest.Monke
         assert served.emulator.requests == 0
     assert result.exit_code == EXIT_BAD_INPUT
     assert result.stderr == (
-        f"error: INTERCOM_BASE_URL holds {len(url)} characters that look like a URL with a user "
-        "name or password in it; the auditor sends no credentials in a URL: remove the part "
-        "before @ and give the access token in INTERCOM_ACCESS_TOKEN.\n")
+        f"error: INTERCOM_BASE_URL holds {len(url)} characters that look like a URL starting "
+        "http:// with a user name or password in it; the auditor sends no credentials in a "
+        "URL: remove the part before @ and give the access token in INTERCOM_ACCESS_TOKEN.\n")

@@ -101,8 +101,11 @@ def _kind(value: str) -> str:
         return "a Salesforce access token"
     if "-----BEGIN" in value:
         return "a PEM key or certificate"
-    if _SCHEME.match(value):
-        return "a URL with a user name or password in it" if userinfo(value) else "a URL"
+    if scheme := _SCHEME.match(value):
+        # A scheme is no secret, and tells http:// from https:// (a short one only).
+        start = f" starting {scheme.group()}" if len(scheme.group()) <= 10 else ""
+        return f"a URL{start}" + (" with a user name or password in it" if userinfo(value)
+                                  else "")
     if _EMAIL.fullmatch(value):
         return "an email address or username"
     if _VERSION.fullmatch(value):
