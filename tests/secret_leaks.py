@@ -2,11 +2,12 @@
 apart from auditor/safety/secrets.py, of any of those forms in an output.
 
 The detector reads the output as it is and decoded every way a form could have been
-made (character references, %XX, +, backslash escapes; two in a row), then looks there
-for the secret's first characters, both as they are and inside anything that decodes as
-base64 from any of its first four characters on. The first SHORTEST characters of a
-secret are enough to count as a leak, as the auditor promises (docs/secrets.md); for a
-Salesforce access token, whose first 16 characters are the org's Id and "!", one more.
+made (character references, %XX, +, backslash escapes; two in a row), then looks there,
+in any case, for every SHORTEST characters of the secret, and inside anything that
+decodes as base64 from any of its first four characters on, or as hex from its first
+or second digit. Any SHORTEST characters of a secret are enough to count as a leak, as
+the auditor promises (docs/secrets.md); of a Salesforce access token, only what follows
+the org's Id and "!" counts, and its start from one character past the "!".
 """
 
 from __future__ import annotations
@@ -43,12 +44,28 @@ TRANSFORMS: dict[str, Callable[[str], str]] = {
     "basic_auth": _base64_after(b"user:"),
     "base64_urlsafe": lambda text: base64.urlsafe_b64encode(b"bob:" + text.encode()).decode(),
     "prefix20": lambda text: text[:20],
+    "hex": lambda text: text.encode().hex(),
+    "hex_upper": lambda text: text.encode().hex().upper(),
+    "lower": str.lower,
+    "upper": str.upper,
+    # A part from the middle: SHORTEST characters of the secret's own, from its seventh.
+    "middle": lambda text: _own_part(text)[6:6 + SHORTEST] or text,
 }
 
 
-def telling_start(secret: str) -> str:
+def _own_part(secret: str) -> str:
     head = _ORG_ID_HEAD.match(secret)
-    return secret[:max(SHORTEST, head.end() + 1 if head else 0)]
+    return secret[head.end() if head else 0:]
+
+
+def telling_parts(secret: str) -> set[str]:
+    """Every SHORTEST characters of the secret's own part, lower-cased (all of it when
+    shorter); and a token's start up to one character past its "!"."""
+    own = _own_part(secret)
+    start = {secret[:len(secret) - len(own) + 1].lower()} if own != secret else set()
+    if len(own) < SHORTEST:
+        return start | {secret.lower()}
+    return start | {own[at:at + SHORTEST].lower() for at in range(len(own) - SHORTEST + 1)}
 
 
 def _backslashes(text: str) -> str:
@@ -71,7 +88,7 @@ def _readings(text: str) -> set[str]:
     return readings
 
 
-def _base64_decodings(text: str) -> list[bytes]:
+def _binary_decodings(text: str) -> list[bytes]:
     decoded = []
     for run in re.findall(r"[A-Za-z0-9+/_-]{8,}", text):
         run = run.translate(str.maketrans("-_", "+/"))
@@ -79,20 +96,25 @@ def _base64_decodings(text: str) -> list[bytes]:
             chunk = run[skip:]
             chunk = chunk[: len(chunk) // 4 * 4]
             decoded.append(base64.b64decode(chunk))
+    for run in re.findall(r"[0-9A-Fa-f]{16,}", text):
+        for skip in range(2):
+            chunk = run[skip:]
+            decoded.append(bytes.fromhex(chunk[: len(chunk) // 2 * 2]))
     return decoded
 
 
 def leaks(text: str, secrets: list[str]) -> list[str]:
-    """The readings of `text` that show a secret's telling start ([] when none does)."""
+    """The readings of `text` that show a telling part of a secret ([] when none does)."""
     found = []
     for reading in _readings(text):
-        decoded = _base64_decodings(reading)
+        lowered = reading.lower()
+        decoded = b"\0".join(_binary_decodings(reading)).lower()
         for secret in secrets:
-            start = telling_start(secret)
-            if start in reading or start.replace(" ", "+") in reading:
+            parts = telling_parts(secret)
+            if any(part in lowered or part.replace(" ", "+") in lowered for part in parts):
                 found.append(reading)
-            elif any(start.encode() in data for data in decoded):
-                found.append(f"base64 in: {reading}")
+            elif any(part.encode() in decoded for part in parts):
+                found.append(f"base64 or hex in: {reading}")
     return found
 
 

@@ -167,7 +167,8 @@ def test_plain_http_on_this_machine_works() -> None:
         ({"INTERCOM_ACCESS_TOKEN": "t", "INTERCOM_API_VERSION": "latest"},
          "not an Intercom API version: expected a number such as 2.16 (the default)"),
         ({"INTERCOM_ACCESS_TOKEN": "t", "SSL_CERT_FILE": "/nonexistent/ca.pem"},
-         "SSL_CERT_FILE='/nonexistent/ca.pem' could not be loaded"),
+         "SSL_CERT_FILE holds 19 characters that look like a file path, which could not be "
+         "loaded"),
     ],
 )
 def test_bad_configuration_is_an_input_error(env: dict[str, str], expected: str) -> None:

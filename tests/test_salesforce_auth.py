@@ -284,7 +284,9 @@ def key_files() -> dict[str, tuple[bytes | None, str]]:
                             serialization.NoEncryption())
     locked = serialization.BestAvailableEncryption(b"passphrase")
     return {
-        "missing": (None, "cannot be read (No such file or directory)"),
+        # A path to nothing may be a secret in the wrong place: its shape, not the path.
+        "missing": (None, "holds {length} characters that look like a file path: it cannot "
+                          "be read (No such file or directory)"),
         "text": (b"not a key", "is not a PEM file"),
         "der": (der, "is not a PEM file"),
         "public key": (public, "holds a public key"),
@@ -312,7 +314,9 @@ def test_key_files_that_cannot_work_are_bad_input(lab: SalesforceLab, tmp_path: 
     with pytest.raises(InputError) as caught:
         lab.collect(env=jwt_env(lab, key_file))
     message = str(caught.value)
-    assert message.startswith(f"{key_file}: SF_PRIVATE_KEY_FILE {expected}")
+    named = "" if content is None else f"{key_file}: "
+    assert message.startswith(f"{named}SF_PRIVATE_KEY_FILE "
+                              + expected.format(length=len(str(key_file))))
     assert message.endswith("expected an unencrypted RSA private key in PEM format (a file "
                             "starting with -----BEGIN PRIVATE KEY----- or -----BEGIN RSA "
                             "PRIVATE KEY-----).")

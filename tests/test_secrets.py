@@ -8,6 +8,7 @@ import html
 import io
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -16,7 +17,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from auditor.safety import secrets
+from auditor.safety import secrets, slots
 from auditor.safety.secrets import REDACTED, Redactor, environment_secrets, private_key_parts
 from tests.secret_leaks import TRANSFORMS, assert_no_leak
 from tests.test_salesforce_auth import rsa_key_pair
@@ -42,11 +43,30 @@ def test_a_cut_off_secret_counts_from_12_characters() -> None:
 
 
 def test_the_org_id_heading_an_access_token_is_no_secret() -> None:
-    """The snapshot names the org; only what follows the "!" is the token's own."""
+    """The snapshot names the org; only what follows the "!" is the token's own: its
+    start counts from one character past the "!", and any other part of it from 12
+    characters after the "!"."""
     redactor = Redactor([TOKEN])
-    text = "org 00D5g000004XyZaEAK, /id/00D5g000004XyZa/005x, 00D5g000004XyZa! 00D5g000004XyZa!A"
-    assert redactor(text) == ("org 00D5g000004XyZaEAK, /id/00D5g000004XyZa/005x, "
-                              f"00D5g000004XyZa! {REDACTED}")
+    public = "org 00D5g000004XyZaEAK, /id/00D5g000004XyZa/005x, 00D5g000004XyZa!"
+    assert redactor(f"{public} {TOKEN[:17]}") == f"{public} {REDACTED}"
+    assert redactor(f"<{TOKEN[17:28]}> <{TOKEN[17:29]}>") == f"<{TOKEN[17:28]}> <{REDACTED}>"
+
+
+def test_any_part_of_a_secret_counts_from_12_characters_in_any_case() -> None:
+    secret = "AQ4AQFakeAccessTokenThatMustNotLeak"
+    redactor = Redactor([secret, TOKEN])
+    middle = secret[9:21]
+    assert redactor(f"<{secret[9:20]}> <{middle}> <{middle.lower()}> <{TOKEN[30:42].upper()}>"
+                    ) == f"<{secret[9:20]}> <{REDACTED}> <{REDACTED}> <{REDACTED}>"
+
+
+@pytest.mark.parametrize("encode", [bytes.hex, lambda data: data.hex().upper(),
+                                    lambda data: "0x" + data.hex(),
+                                    lambda data: base64.b64encode(data).decode()])
+def test_a_part_of_a_secret_inside_hex_or_base64_is_found(encode: Callable[[bytes], str]
+                                                          ) -> None:
+    encoded = encode(b"prefix:" + TOKEN[20:40].encode() + b" and more")
+    assert Redactor([TOKEN])(f"sent: {encoded}.") == f"sent: {REDACTED}."
 
 
 def test_short_secrets_are_redacted_as_whole_words_only() -> None:
@@ -117,7 +137,8 @@ def test_the_environment_gives_every_credential(tmp_path: Path) -> None:
 def test_a_key_variable_naming_a_pipe_is_not_read(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)  # opening it to read would wait for a writer forever
-    assert set(environment_secrets({"SF_PRIVATE_KEY_FILE": str(fifo)})) == {""}
+    # Its name counts as a secret in the wrong place (it names no regular file).
+    assert set(environment_secrets({"SF_PRIVATE_KEY_FILE": str(fifo)})) == {"", str(fifo)}
 
 
 def test_streams_are_redacted_while_inside(capsys: pytest.CaptureFixture[str]) -> None:
@@ -169,3 +190,39 @@ def test_a_large_text_is_redacted_whole() -> None:
     text.write(html.escape(SECRET))
     redacted = Redactor([SECRET, TOKEN])(text.getvalue())
     assert redacted.endswith(REDACTED) and redacted.count(REDACTED) == 1
+
+
+@pytest.mark.parametrize(("value", "said"), [
+    (TOKEN, "holds 61 characters that look like a Salesforce access token"),
+    ("https://me:pw-1234@acme.my.salesforce.com", "holds 41 characters that look like a URL "
+                                                  "starting https:// with a user name or "
+                                                  "password in it"),
+    ("http://acme.my.salesforce.com", "holds 29 characters that look like a URL starting "
+                                      "http://"),
+    ("jane@acme.example", "holds 17 characters that look like an email address or username"),
+    ("v62", "holds 3 characters that look like a number"),
+    ("europe", "holds 6 characters that look like a word"),
+    ("3MVG9fTLmJ60pJ5KhPzOcQ4hbBwXG1T8tV", "holds 34 characters that look like an access "
+                                          "token or key"),
+    ("/home/jane/keys/server.key", "holds 26 characters that look like a file path"),
+    ("-----BEGIN PRIVATE KEY-----\nMIIE", "holds 32 characters that look like a PEM key or "
+                                          "certificate"),
+    (SECRET, "holds 20 characters that look like text"),
+    ("  ", "holds 2 characters, all spaces"),
+])
+def test_a_value_in_the_wrong_place_is_told_by_its_shape(value: str, said: str) -> None:
+    assert slots.shape(value) == said
+
+
+def test_a_value_that_does_not_fit_its_variable_may_be_a_secret(tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("certificates")
+    found = environment_secrets({
+        "SF_INSTANCE_URL": TOKEN, "SF_ACCESS_TOKEN": "https://acme.my.salesforce.com",
+        "INTERCOM_REGION": "ic-token-copied-here", "SF_USERNAME": "jane@acme.example",
+        "INTERCOM_BASE_URL": "https://bot:pa%24s-word@api.intercom.io",
+        "HTTPS_PROXY": "http://proxy-user:proxy-pass@proxy:3128", "SF_DOMAIN": "acme.my",
+        "SSL_CERT_FILE": str(bundle), "SF_API_VERSION": "62.0"})
+    assert {TOKEN, "https://acme.my.salesforce.com", "ic-token-copied-here",
+            "bot:pa%24s-word", "pa%24s-word", "pa$s-word", "proxy-pass"} <= set(found)
+    assert not {"jane@acme.example", "acme.my", str(bundle), "62.0"} & set(found)

@@ -1,12 +1,13 @@
 """Issue 9: secrets are redacted in every form, on every channel.
 
-Each secret the auditor holds is quoted back by an emulated server in each form of
-tests/secret_leaks.py, in the error of the request that carried it (or of the login, for
-what never leaves the machine: the private key). One `auditor audit` then must show it
-on no channel: stdout, stderr, the saved snapshot, report.html, report.md, report.json;
-and "[redacted]" on each shows that the quote did reach it. The crash file is the
-seventh channel, tested apart. Echoes come in answers that are not retried (4xx, and
-login faults), so a run costs a few requests and no waiting.
+Each secret the auditor holds is quoted back by an emulated server in each escaping,
+base64 form and cut-off start of tests/secret_leaks.py (MATRIX_FORMS), in the error of
+the request that carried it (or of the login, for what never leaves the machine: the
+private key). One `auditor audit` then must show it on no channel: stdout, stderr, the
+saved snapshot, report.html, report.md, report.json; and "[redacted]" on each shows that
+the quote did reach it. The crash file is the seventh channel, tested apart. Echoes come
+in answers that are not retried (4xx, and login faults), so a run costs a few requests
+and no waiting.
 """
 
 from __future__ import annotations
@@ -82,7 +83,11 @@ CASES = {
 # goes through every form; what their cases add is that the auditor learns them only
 # then, which two forms show. The start of a PEM file is its armour, no secret.
 SIGNED_IN = {"sf_cli_access_token", "soap_session_id", "jwt_access_token"}
-MATRIX = [(case, form) for case in CASES for form in TRANSFORMS
+# Hex, case and a part from the middle go through every channel in the property test
+# (tests/test_secrets_anywhere.py); here, the escapings, base64 and a cut-off start.
+MATRIX_FORMS = ("exact", "url", "url_plus", "json", "xml", "xml_numeric", "base64",
+                "basic_auth", "base64_urlsafe", "prefix20")
+MATRIX = [(case, form) for case in CASES for form in MATRIX_FORMS
           if (case not in SIGNED_IN or form in ("exact", "basic_auth"))
           and (case, form) != ("private_key", "prefix20")]
 CHANNELS = ("stdout", "stderr", "snapshot", "report.html", "report.md", "report.json")

@@ -51,10 +51,15 @@ def fleet(ctx: click.Context, /, fleet_file: Path, out_dir: Path | None, concurr
     from auditor.documents.snapshot import utc_now
     from auditor.report.render import render_rollup
     from auditor.safety.display import one_line
+    from auditor.safety.secrets import environment_secrets, register
 
     config_path = config_file or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
     shared = config_defaults(config_path) if config_path else {}
     targets, fleet_out = load_fleet(fleet_file, shared)
+    # Every credential of every target is a secret for all of them, and so is every
+    # value in a slot it does not fit: a credentials map may be cross-wired. Registered
+    # before any worker starts, so each starts holding them.
+    register(*(secret for target in targets for secret in environment_secrets(target.env)))
     out = out_dir or Path(fleet_out or "fleet-reports")
     index = {fmt: out / name for fmt, name in ROLLUP_FILES.items()}
     check_targets(list(index.values()))

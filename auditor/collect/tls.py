@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Mapping
 
 from auditor.documents.errors import InputError
+from auditor.safety.slots import shape
 
 ContextMaker = Callable[[str], ssl.SSLContext]  # a bundle's path -> a context trusting it
 
@@ -49,7 +50,7 @@ def trusted_context(env: Mapping[str, str]) -> ssl.SSLContext:
         return shared_context(cafile, _trusting)
     except (OSError, ssl.SSLError) as error:
         raise InputError(
-            f"SSL_CERT_FILE={cafile!r} could not be loaded as a PEM bundle of CA "
+            f"SSL_CERT_FILE {shape(cafile)}, which could not be loaded as a PEM bundle of CA "
             f"certificates ({error.strerror or error}). Point it at a readable bundle, "
             "or unset it to use the default one."
         ) from None

@@ -1,51 +1,61 @@
 """Finding a secret in a text whatever form it comes back in, and redacting it.
 
 A server may echo a credential in an error message, and not always as it was sent: URL-
-or JSON-encoded, XML-escaped (`Pw&lt;…`), base64-encoded on its own or inside a larger
-value (`user:token` in a Basic header), or cut short (a message trimmed to 20 characters).
-A Redactor replaces every such appearance of its secrets with REDACTED:
+or JSON-encoded, XML-escaped (`Pw&lt;…`), base64- or hex-encoded on its own or inside a
+larger value (`user:token` in a Basic header), lower- or upper-cased, or cut down to a
+part (a message trimmed to 20 characters, a token's middle). A Redactor replaces every
+such appearance of its secrets with REDACTED:
 
 - escapes are undone, not enumerated: the text is also read with its character references
   decoded, with its %XX sequences decoded, with its backslash escapes decoded, and each
   of those again (an escaping of an escaping), and what is found in any reading is
   redacted in the text as it was, escapes and all;
-- base64 is found at each of the three byte offsets a secret can take inside a longer
-  value, in the standard and the URL-safe alphabet;
-- any start of a secret at least SHORTEST_PREFIX characters long counts (for each form);
-- secrets shorter than SHORTEST_SECRET characters are redacted only as whole words, as
-  written or decoded, and never as prefixes or base64: a 5-character password would
-  otherwise cut holes in ordinary words. Below SHORTEST_WORD nothing is redacted.
+- each of those readings is read once more with every run of base64 or hex characters
+  decoded, at each alignment the run may take (a secret may start at any byte of a
+  longer encoded value); a secret found there redacts the whole run;
+- every reading is compared with the secrets in lower case, so a secret's case does
+  not matter (a token copied into another variable and echoed back lower-cased);
+- any part of a secret at least SHORTEST_PREFIX characters long counts, wherever it starts;
+- a secret shorter than SHORTEST_PREFIX counts only whole; one shorter than
+  SHORTEST_SECRET only as a whole word (a 5-character password would otherwise cut holes
+  in ordinary words). Below SHORTEST_WORD nothing is redacted.
 
-Finding is one compiled regular expression over all secrets (a trie of the first
-SHORTEST_PREFIX characters of every form), so a text is scanned in a few passes whatever
-the number of secrets, and each hit is extended by comparing with its forms. Only the
-standard library is used here.
+Finding parts costs the same whatever the number of secrets: every _GRAM characters of
+every secret are kept in one dict, and a text is looked up there at every _STEP-th
+position (any part of SHORTEST_PREFIX characters holds one such position); a hit is
+extended both ways by comparison, and the look-ups then go on from where a part could
+still reach past it. Only the standard library is used here.
 """
 
 from __future__ import annotations
 
-import base64
+import binascii
 import json
 import re
 import sys
 import threading
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property, lru_cache
 from typing import Any, NamedTuple, TypeVar
 
 REDACTED = "[redacted]"
-SHORTEST_SECRET = 8  # every form, every prefix from SHORTEST_PREFIX characters on
+SHORTEST_SECRET = 8  # from here on, anywhere; every part from SHORTEST_PREFIX characters on
 SHORTEST_WORD = 4  # from here to SHORTEST_SECRET: whole words only
-SHORTEST_PREFIX = 12  # a cut-off echo this long still counts as the secret
+SHORTEST_PREFIX = 12  # a part of a secret this long still counts as the secret
 _DECODING_DEPTH = 2  # one escaping of another: "&amp;lt;", "%26lt%3B", "\\u0026lt;"...
+# Parts are found by looking up the GRAM characters at every STEP-th position of a text
+# among those of the secrets: a part of SHORTEST_PREFIX characters holds one such place.
+_GRAM = 9
+_STEP = SHORTEST_PREFIX - _GRAM + 1
 
 
 # A Salesforce access token or session id starts with the org's 15-character Id and "!"
-# ("00Dxx0000000000!AQ..."). That head is no secret (the Id is in every snapshot), so a
-# cut-off echo counts only once it reaches past the "!".
+# ("00Dxx0000000000!AQ..."). That head is no secret (the Id is in every snapshot), so only
+# what follows the "!" counts towards a part's length; and the token's start counts once
+# it reaches one character past the "!".
 _PUBLIC_HEAD = re.compile(r"00D[0-9A-Za-z]{12}!")
-_WORD_CHAR = "0-9A-Za-z"
+_WORD_CHAR = "0-9a-z"  # in the folded text
 
 # The escapes a text is read through, each kind on its own, as kinds disagree (to HTML,
 # a backslash before "&lt;" is a backslash and "<"; to Markdown, an "&" and "lt;"):
@@ -60,119 +70,156 @@ _BACKSLASHES = re.compile(
     r"(?=\\)\\(?:u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|u[0-9a-fA-F]{4}"
     r"|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|[bfnrt]|[!-/:-@\[-`{-~])")
 _BACKSLASHED = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
-_URL_SAFE = str.maketrans("+/", "-_")
+# Runs that may be an encoding: base64 (either alphabet) long enough to hold the shortest
+# secret (8 bytes, 11 characters), and within them runs of hex digits (8 bytes, 16).
+_ENCODED = re.compile(r"(?=[A-Za-z0-9+/_-]{11})[A-Za-z0-9+/_-]+=*")
+_HEX = re.compile(r"[0-9A-Fa-f]{16,}")
 
 T = TypeVar("T")
 
 
-class _Form(NamedTuple):
-    """One way a secret is written, and how much of its start must show to count."""
+def _fold(text: str) -> str:
+    """The text in lower case, character for character: str.lower() keeps every length
+    but that of U+0130, and lowers a final sigma by its context."""
+    return text.replace("\u0130", "i").lower().replace("\u03c2", "\u03c3")
+
+
+class _Place(NamedTuple):
+    """A place in a secret (folded): a hit there extends both ways; only what is past
+    `floor` counts towards its length."""
 
     text: str
-    shortest: int
+    start: int
+    floor: int  # where the secret's own part starts (after a token's public head)
 
 
-def _forms(secret: str) -> list[_Form]:
-    """The secret as written (and with + for spaces, as form encoding has it), and its
-    base64 at each offset in both alphabets; each with its shortest telling prefix."""
-    head = _PUBLIC_HEAD.match(secret)
-    shortest = min(len(secret), max(SHORTEST_PREFIX, head.end() + 1 if head else 0))
-    forms = [_Form(secret, shortest)]
-    if " " in secret:
-        forms.append(_Form(secret.replace(" ", "+"), shortest))
-    whole, start = secret.encode(), secret[:shortest].encode()
-    for offset in range(3):
-        core, short = _base64_core(whole, offset), _base64_core(start, offset)
-        for alphabet in (core, core.translate(_URL_SAFE)):
-            forms.append(_Form(alphabet, len(short)))
-    return forms
-
-
-def _base64_core(data: bytes, offset: int) -> str:
-    """The base64 characters that `data` alone decides when it starts `offset` bytes into
-    a longer value: whatever comes before and after, these characters are in its base64."""
-    encoded = base64.b64encode(bytes(offset) + data).decode("ascii")
-    first = -(-8 * offset // 6)  # the first character with no bit of the bytes before
-    last = 8 * (offset + len(data)) // 6  # the characters that hold no bit of what follows
-    return encoded[first:last]
+def _variants(secret: str) -> set[str]:
+    """The secret as written; with + for its spaces (form encoding); and for a secret
+    beyond ASCII, its UTF-8 bytes read one to a character, as base64 and hex runs are
+    decoded."""
+    variants = {secret, secret.replace(" ", "+")}
+    if not secret.isascii():
+        variants.add(secret.encode("utf-8", "surrogatepass").decode("latin-1"))
+    return variants
 
 
 class _Finder:
     """The compiled search for one set of secrets; immutable, so threads may share it."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
-        # Each form under the start a hit must have: its first SHORTEST_PREFIX characters,
-        # or all of it when the secret is shorter than that.
-        self.forms: dict[str, list[_Form]] = {}
-        words = []
+    def __init__(self, secrets: Iterable[str], base: _Finder | None = None) -> None:
+        """A finder of the secrets, and of those `base` finds: built on a copy of its
+        tables, so that a secret learned late (a fleet's sign-ins) costs its own length."""
+        self.places: dict[str, list[_Place]] = dict(base.places) if base else {}
+        # The tokens that start with each head.
+        self.tokens: dict[str, list[str]] = dict(base.tokens) if base else {}
+        self.short_texts: set[str] = set(base.short_texts) if base else set()
+        self.word_texts: set[str] = set(base.word_texts) if base else set()
+        short, words = self.short_texts, self.word_texts
         for secret in secrets:
-            if len(secret) < SHORTEST_SECRET:
-                words.append(secret)
-                continue
-            for form in _forms(secret):
-                key = form.text[:min(SHORTEST_PREFIX, form.shortest)]
-                self.forms.setdefault(key, []).append(form)
-        self.key_lengths = sorted({len(key) for key in self.forms})
-        self.keys = re.compile(_search_pattern(self.forms)) if self.forms else None
-        alternatives = "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
-        self.words = re.compile(
-            f"(?<![{_WORD_CHAR}])(?:{alternatives})(?![{_WORD_CHAR}])") if words else None
-        # No hit is shorter than a key or a whole word, and no reading of a text is longer
-        # than the text (an escape decodes to fewer characters): shorter texts hold none.
-        self.shortest = min([*self.key_lengths, *map(len, words)], default=0)
+            head = _PUBLIC_HEAD.match(secret)
+            floor = head.end() if head else 0
+            for variant in _variants(secret):
+                text = _fold(variant)
+                if floor and len(text) > floor:
+                    self.tokens[text[:floor]] = [*self.tokens.get(text[:floor], ()), text]
+                if len(secret) < SHORTEST_SECRET:
+                    words.add(text)
+                elif len(secret) - floor < SHORTEST_PREFIX:
+                    short.add(text)  # counts only whole
+                else:
+                    self._add_places(text, floor)
+        self.short = _alternatives(short, "", "")
+        self.heads = _alternatives(set(self.tokens), "", "")
+        self.words = _alternatives(words, f"(?<![{_WORD_CHAR}])", f"(?![{_WORD_CHAR}])")
+        # No hit is shorter than SHORTEST_PREFIX, a short secret or a word, and no reading
+        # of a text shorter than that holds one (an escape decodes to fewer characters,
+        # base64 and hex to fewer bytes): shorter texts hold none.
+        self.shortest = min([*(len(word) for word in short | words),
+                             *([SHORTEST_PREFIX] if self.places else [])], default=0)
+
+    def _add_places(self, text: str, floor: int) -> None:
+        added: dict[str, list[_Place]] = {}
+        for start in range(0, len(text) - _GRAM + 1):
+            added.setdefault(text[start:start + _GRAM], []).append(_Place(text, start, floor))
+        for gram, found in added.items():
+            # A new list: the base's lists are shared with the finder it belongs to.
+            self.places[gram] = [*self.places.get(gram, ()), *found]
 
     def spans(self, text: str) -> Iterator[tuple[int, int]]:
-        """Where a secret, or a telling start of one, shows in the text as it is."""
-        if self.keys is not None:
-            at = 0
-            while (hit := self.keys.search(text, at)) is not None:
-                start = hit.start()
-                lengths = [n for size in self.key_lengths
-                           for form in self.forms.get(text[start:start + size], ())
-                           if (n := _common_start(text, start, form.text)) >= form.shortest]
-                if lengths:
-                    yield start, start + max(lengths)
-                at = start + 1  # another secret may begin inside this one
-        if self.words is not None:
-            for match in self.words.finditer(text):
-                yield match.span()
+        """Where a secret, or a telling part of one, shows in the text as it is."""
+        folded = _fold(text)
+        places = self.places
+        if places:
+            found = [at for at in range(0, len(folded) - _GRAM + 1, _STEP)
+                     if folded[at:at + _GRAM] in places]
+            skip_to = 0
+            for at in found:
+                if at < skip_to:
+                    continue
+                spans = [(at - back, at + ahead) for place in places[folded[at:at + _GRAM]]
+                         if min(back := _common_end(folded, at, place), place.start - place.floor)
+                         + (ahead := _common_start(folded, at, place)) >= SHORTEST_PREFIX]
+                if spans:
+                    start, end = min(span[0] for span in spans), max(span[1] for span in spans)
+                    yield start, end
+                    # A part reaching past this one holds a looked-up place from here on.
+                    skip_to = end - SHORTEST_PREFIX + 1
+        if self.heads is not None:
+            # A token cut short: its start counts from one character past the "!".
+            for match in self.heads.finditer(folded):
+                start, floor = match.start(), len(match.group())
+                end = start + max(_common_start(folded, start, _Place(token, 0, 0))
+                                  for token in self.tokens[match.group()])
+                if end > start + floor:
+                    yield start, end
+        for pattern in (self.short, self.words):
+            if pattern is not None:
+                for match in pattern.finditer(folded):
+                    yield match.span()
 
 
-def _search_pattern(keys: Iterable[str]) -> str:
-    """Where one of the keys starts. A lookahead first asks for a run, as long as the
-    shortest key, of characters that keys hold: in prose it fails at once, and the regex
-    engine gives up a position far faster than by trying the keys."""
-    keys = list(keys)
-    chars = "".join(re.escape(char) for char in sorted(set("".join(keys))))
-    return f"(?=[{chars}]{{{min(map(len, keys))}}}){_trie(keys)}"
+def _alternatives(literals: set[str], before: str, after: str) -> re.Pattern[str] | None:
+    if not literals:
+        return None
+    alternatives = "|".join(map(re.escape, sorted(literals, key=len, reverse=True)))
+    return re.compile(f"{before}(?:{alternatives}){after}")
 
 
-def _trie(keys: Iterable[str]) -> str:
-    """One alternation of the literals, sharing their common starts, so that a position
-    is given up after a character or two instead of once per literal. Only where a
-    literal starts matters: the caller looks up which ones are there."""
-    root: dict[str, Any] = {}
-    for key in keys:
-        node = root
-        for char in key:
-            node = node.setdefault(char, {})
-        node[""] = {}  # a literal ends here
-
-    def pattern(node: dict[str, Any]) -> str:
-        if "" in node:
-            return ""  # enough to tell that a literal starts here
-        branches = [re.escape(char) + pattern(child) for char, child in sorted(node.items())]
-        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-
-    return pattern(root)
-
-
-def _common_start(text: str, start: int, form: str) -> int:
-    """How many characters of `form` the text holds from `start` on (by bisection)."""
-    low, high = 0, min(len(form), len(text) - start)
+def _common_start(text: str, at: int, place: _Place) -> int:
+    """How many characters of the secret from the place on the text holds from `at` on:
+    galloping, then bisecting, comparing only what is not known yet, so the cost grows
+    with the answer."""
+    source, offset = place.text, place.start
+    limit = min(len(source) - offset, len(text) - at)
+    low, high, size = 0, limit, SHORTEST_PREFIX
+    while size < limit:
+        if not text.startswith(source[offset + low:offset + size], at + low):
+            high = size - 1
+            break
+        low, size = size, size * 2
     while low < high:
         middle = (low + high + 1) // 2
-        if text.startswith(form[:middle], start):
+        if text.startswith(source[offset + low:offset + middle], at + low):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _common_end(text: str, at: int, place: _Place) -> int:
+    """How many characters of the secret before the place the text holds just before
+    `at`, the same way."""
+    source, offset = place.text, place.start
+    limit = min(offset, at)
+    low, high, size = 0, limit, SHORTEST_PREFIX
+    while size < limit:
+        if not text.startswith(source[offset - size:offset - low], at - size):
+            high = size - 1
+            break
+        low, size = size, size * 2
+    while low < high:
+        middle = (low + high + 1) // 2
+        if text.startswith(source[offset - middle:offset - low], at - middle):
             low = middle
         else:
             high = middle - 1
@@ -184,11 +231,13 @@ class _Decoded:
     text's: a span that touches an escape takes in the whole escape. The way back is
     worked out only when asked for, as a secret is rarely found."""
 
-    def __init__(self, text: str, escape: re.Pattern[str], parent: _Decoded | None) -> None:
+    def __init__(self, text: str, escape: re.Pattern[str], parent: _Decoded | None,
+                 decode: Callable[[str], str]) -> None:
         self.original = text
         self.escape = escape
+        self.decode = decode
         self.parent = parent  # what `text` was decoded from, if it was
-        self.text = escape.sub(lambda match: _decode(match.group()), text)
+        self.text = escape.sub(lambda match: decode(match.group()), text)
 
     @cached_property
     def _escapes(self) -> list[tuple[int, int, int, int]]:
@@ -196,7 +245,7 @@ class _Decoded:
         escapes = []
         shift = 0  # how much shorter the decoded text is, so far
         for match in self.escape.finditer(self.original):
-            decoded = _decode(match.group())
+            decoded = self.decode(match.group())
             start, end = match.span()
             escapes.append((start - shift, start - shift + len(decoded), start, end))
             shift += end - start - len(decoded)
@@ -225,7 +274,9 @@ class _Decoded:
 
 def _readings(text: str) -> Iterator[_Decoded]:
     """The text decoded by each kind of escape it holds, and each of those by each kind
-    again (up to _DECODING_DEPTH); only readings that differ from what they decode."""
+    again (up to _DECODING_DEPTH); then each of them, and the text, with its base64 and
+    hex runs decoded. Only readings that differ from what they decode."""
+    escaped: list[_Decoded] = []
     frontier: list[_Decoded | None] = [None]
     for _ in range(_DECODING_DEPTH):
         found: list[_Decoded | None] = []
@@ -233,11 +284,40 @@ def _readings(text: str) -> Iterator[_Decoded]:
             reading = text if parent is None else parent.text
             for escape, lead in ((_REFERENCES, "&"), (_PERCENTS, "%"), (_BACKSLASHES, "\\")):
                 if lead in reading:
-                    decoded = _Decoded(reading, escape, parent)
+                    decoded = _Decoded(reading, escape, parent, _decode)
                     if decoded.text != reading:
                         found.append(decoded)
+                        escaped.append(decoded)
                         yield decoded
         frontier = found
+    for parent in (None, *escaped):
+        reading = text if parent is None else parent.text
+        if _ENCODED.search(reading):
+            yield _Decoded(reading, _ENCODED, parent, _encoded)
+
+
+def _encoded(run: str) -> str:
+    # Runs as short as an Id repeat (a report names the same records again and again).
+    return _decoded_run(run) if len(run) <= 64 else _decoded_run.__wrapped__(run)
+
+
+@lru_cache(maxsize=4096)
+def _decoded_run(run: str) -> str:
+    """What a run of base64 characters holds, decoded from each of its first four
+    characters on (a value may start at any of them), and what each run of hex digits in
+    it holds, from its first and second digit; apart, so no hit spans two of them."""
+    core = run.rstrip("=").replace("-", "+").replace("_", "/").encode("ascii")
+    decodings = []
+    for skip in range(4):
+        chunk = core[skip:]
+        chunk = chunk[:len(chunk) - 1] if len(chunk) % 4 == 1 else chunk
+        decodings.append(binascii.a2b_base64(chunk + b"=" * (-len(chunk) % 4)))
+    for digits in _HEX.findall(run):
+        for skip in range(2):
+            chunk = digits[skip:]
+            decodings.append(bytes.fromhex(chunk[:len(chunk) // 2 * 2]))
+    # Read a byte to a character, fast; a secret beyond ASCII is looked for read so too.
+    return b"\0".join(decodings).decode("latin-1")
 
 
 @lru_cache(maxsize=4096)
@@ -287,10 +367,11 @@ class Redactor:
     def add(self, *secrets: str) -> None:
         wanted = {secret for secret in secrets if len(secret) >= SHORTEST_WORD}
         with self._lock:
-            if wanted <= self._secrets:
+            new = wanted - self._secrets
+            if not new:
                 return
-            self._secrets |= wanted
-            self._finder = _Finder(self._secrets)
+            self._secrets |= new
+            self._finder = _Finder(new, self._finder)
 
     @property
     def secrets(self) -> frozenset[str]:

@@ -19,6 +19,7 @@ from typing import Any, TextIO, TypeVar
 from auditor.safety.redaction import REDACTED as REDACTED  # re-exported
 from auditor.safety.redaction import SHORTEST_SECRET
 from auditor.safety.redaction import Redactor as Redactor  # re-exported
+from auditor.safety.slots import misplaced_values
 
 # The variables that hold credentials (docs/salesforce.md, docs/intercom.md), and those
 # that name a file holding one.
@@ -40,7 +41,9 @@ def private_key_parts(pem: str) -> list[str]:
 
 
 def environment_secrets(environ: Mapping[str, str]) -> list[str]:
-    """Every credential the environment gives the auditor, as given and as used."""
+    """Every credential the environment gives the auditor, as given and as used; and
+    every value that may be one in the wrong place (auditor.safety.slots): a value that
+    does not have its variable's shape, and the userinfo of every URL."""
     found: list[str] = []
     for name in CREDENTIAL_VARIABLES:
         value = environ.get(name, "")
@@ -49,6 +52,8 @@ def environment_secrets(environ: Mapping[str, str]) -> list[str]:
     found.append(environ.get("SF_PASSWORD", "") + environ.get("SF_SECURITY_TOKEN", ""))
     for name in CREDENTIAL_FILE_VARIABLES:
         found += private_key_parts(_read_key_file(environ.get(name, "")))
+    for value in misplaced_values(environ):
+        found += [value, value.strip()]
     return found
 
 

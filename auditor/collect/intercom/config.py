@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from auditor.collect.tls import trusted_context as _verify  # tests reach it here
 from auditor.documents.errors import InputError
+from auditor.safety.slots import shape, userinfo
 
 REGIONS = {
     "us": "https://api.intercom.io",
@@ -60,17 +61,25 @@ def _base_url(env: Mapping[str, str]) -> str:
         parts = urlsplit(explicit)
         secure = parts.scheme == "https"
         local = parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS
+        if userinfo(explicit) is not None:
+            # A password in a URL is a mistake to fix, not to send: Intercom reads only
+            # the token in the Authorization header.
+            raise InputError(
+                f"INTERCOM_BASE_URL {shape(explicit)}; the auditor sends no credentials in "
+                "a URL: remove the part before @ and give the access token in "
+                "INTERCOM_ACCESS_TOKEN."
+            )
         if not parts.hostname or not (secure or local):
             raise InputError(
-                f"INTERCOM_BASE_URL={explicit!r} is not usable: expected an https:// URL "
-                "such as https://api.eu.intercom.io (plain http:// only for 127.0.0.1 or "
-                "localhost). Or leave it unset and choose INTERCOM_REGION."
+                f"INTERCOM_BASE_URL {shape(explicit)}, which is not usable: expected an "
+                "https:// URL such as https://api.eu.intercom.io (plain http:// only for "
+                "127.0.0.1 or localhost). Or leave it unset and choose INTERCOM_REGION."
             )
         return explicit.rstrip("/")
     region = env.get("INTERCOM_REGION", "us").strip().lower() or "us"
     if region not in REGIONS:
         raise InputError(
-            f"INTERCOM_REGION={region!r} is not an Intercom region: expected one of "
+            f"INTERCOM_REGION {shape(region)}, not an Intercom region: expected one of "
             f"{', '.join(REGIONS)} (where the workspace is hosted)."
         )
     return REGIONS[region]
@@ -80,7 +89,7 @@ def _api_version(env: Mapping[str, str]) -> str:
     version = env.get("INTERCOM_API_VERSION", "").strip() or DEFAULT_API_VERSION
     if not _API_VERSION.fullmatch(version):
         raise InputError(
-            f"INTERCOM_API_VERSION={version!r} is not an Intercom API version: expected "
+            f"INTERCOM_API_VERSION {shape(version)}, not an Intercom API version: expected "
             f"a number such as {DEFAULT_API_VERSION} (the default)."
         )
     return version

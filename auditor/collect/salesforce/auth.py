@@ -38,6 +38,7 @@ from auditor.collect.salesforce.queries import SALESFORCE_ID
 from auditor.collect.salesforce.transport import Transport
 from auditor.documents.errors import InputError
 from auditor.safety.secrets import Redactor, private_key_parts, register
+from auditor.safety.slots import shape
 
 DEFAULT_API_VERSION = "62.0"
 # SOAP login() is not available from API 65.0 on (it is retired in Summer '27).
@@ -67,7 +68,7 @@ class Session:
 def api_version(env: Mapping[str, str]) -> str:
     version = env.get("SF_API_VERSION") or DEFAULT_API_VERSION
     if not re.fullmatch(r"\d{2,3}\.0", version):
-        raise InputError(f"SF_API_VERSION is {version!r}; expected a Salesforce API version "
+        raise InputError(f"SF_API_VERSION {shape(version)}; expected a Salesforce API version "
                          f"such as {DEFAULT_API_VERSION} (no leading v).")
     return version
 
@@ -120,15 +121,17 @@ def _sign_in(target_org: str | None, env: Mapping[str, str],
     if _present(env, "SF_INSTANCE_URL", "SF_ACCESS_TOKEN"):
         url = env["SF_INSTANCE_URL"].rstrip("/")
         if not url.startswith("https://") or not _HOST.fullmatch(url.removeprefix("https://")):
-            raise InputError(f"SF_INSTANCE_URL is {url!r}; expected the org's https:// address, "
-                             "such as https://acme.my.salesforce.com.")
+            raise InputError(f"SF_INSTANCE_URL {shape(url)}; expected the org's https:// address "
+                             "with no user name or password in it, such as "
+                             "https://acme.my.salesforce.com (the access token goes in "
+                             "SF_ACCESS_TOKEN).")
         return _SignedIn(env["SF_ACCESS_TOKEN"], url, (), (
             "set SF_ACCESS_TOKEN to a fresh token (for example the accessToken that "
             "`sf org display --json --target-org ALIAS` prints), or use --sf-target-org ALIAS, "
             "which renews it for you"), Identity())
     domain = env.get("SF_DOMAIN") or "login"
     if not re.fullmatch(r"[A-Za-z0-9.-]+", domain):
-        raise InputError(f"SF_DOMAIN is {domain!r}; expected login, test, or a My Domain "
+        raise InputError(f"SF_DOMAIN {shape(domain)}; expected login, test, or a My Domain "
                          "prefix such as acme.my (without .salesforce.com).")
     hint = "check that the user is still active and API Enabled, then collect again"
     if _present(env, "SF_USERNAME", "SF_PASSWORD") and "SF_SECURITY_TOKEN" in env:

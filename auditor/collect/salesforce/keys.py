@@ -9,6 +9,7 @@ cryptography comes with simple-salesforce (it requires pyjwt[crypto]).
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from auditor.documents.errors import InputError
+from auditor.safety.slots import shape
 
 _LABEL = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
 _PRIVATE_LABELS = {b"PRIVATE KEY", b"RSA PRIVATE KEY", b"ENCRYPTED PRIVATE KEY",
@@ -30,7 +32,13 @@ def private_key(path: str) -> str:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise _bad(path, f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+        problem = f"cannot be read ({exc.strerror or type(exc).__name__})"
+        if not os.path.lexists(path):
+            # Not a path, it may be a secret in the wrong place (the key itself): its
+            # shape, never the value.
+            raise InputError(f"SF_PRIVATE_KEY_FILE {shape(path)}: it {problem}; {_EXPECTED}."
+                             ) from None
+        raise _bad(path, problem) from None
     labels = set(_LABEL.findall(data))
     if not labels:
         raise _bad(path, "is not a PEM file")
