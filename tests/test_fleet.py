@@ -15,6 +15,7 @@ from auditor.cli.commands import cli
 from auditor.cli.fleet_run import worst_exit
 from tests.intercom_fixtures import Served, intercom, make_scenario
 from tests.salesforce_lab import SalesforceLab, assert_no_secret
+from tests.secret_leaks import assert_no_leak
 
 pytest_plugins = ("tests.salesforce_fixtures",)
 
@@ -110,3 +111,41 @@ def test_a_bad_fleet_file_is_bad_input(tmp_path: Path) -> None:
     ([0, 1, 3], 3), ([1, 2, 3], 2), ([0, 4, 2], 4), ([], 0), ([0, 0], 0), ([1, 0], 1)])
 def test_the_fleet_exits_with_the_worst_code(codes: list[int], worst: int) -> None:
     assert worst_exit(codes) == worst
+
+
+# A mixed-case token fits the pattern of a variable's name; one with a "!" does not.
+PASTED_TOKEN = "aZ3kQ9wE2rT7yU1iO5pL8mN4bV6cX0zS"
+PASTED_SESSION_ID = "00D5g000004ABCD!AQ8AQJ1xQ2v3b4n5m6k7l8p9o0i9u8y7t6r5e4w3q2"
+
+
+def test_a_secret_pasted_where_a_variable_name_belongs_is_never_shown(
+        tmp_path: Path) -> None:
+    (tmp_path / "fleet.yaml").write_text(yaml.safe_dump({"targets": [
+        {"name": "pasted", "credentials": {"INTERCOM_ACCESS_TOKEN": PASTED_TOKEN,
+                                           "INTERCOM_REGION": "NOT_SET_EITHER"},
+         "no_salesforce": True},
+    ]}))
+    result = CliRunner().invoke(cli, ["fleet", str(tmp_path / "fleet.yaml"), "--out",
+                                      str(tmp_path / "o")], catch_exceptions=False)
+    (row,) = json.loads((tmp_path / "o/index.json").read_text())["targets"]
+    assert row["reason"] == (
+        "the credential variables NOT_SET_EITHER, whose name holds 32 characters that look "
+        "like an access token or key are not set")
+    written = {str(path): path.read_text() for path in (tmp_path / "o").rglob("*")
+               if path.is_file()}
+    assert_no_leak([PASTED_TOKEN], output=result.output, **written)
+
+
+def test_a_secret_that_breaks_the_name_pattern_is_described_not_quoted(
+        tmp_path: Path) -> None:
+    (tmp_path / "fleet.yaml").write_text(yaml.safe_dump({"targets": [
+        {"name": "pasted", "credentials": {"SF_ACCESS_TOKEN": PASTED_SESSION_ID},
+         "no_salesforce": True},
+    ]}))
+    result = CliRunner().invoke(cli, ["fleet", str(tmp_path / "fleet.yaml"), "--out",
+                                      str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "found a value that holds 58 characters that look like a Salesforce access token" \
+        in result.output
+    assert_no_leak([PASTED_SESSION_ID], output=result.output)
+    assert not (tmp_path / "o").exists()

@@ -163,14 +163,24 @@ def run_fleet(targets: list[Target], audit_one: AuditOne, out_dir: Path, *,
         return list(pool.map(one, targets))
 
 
+def _unset_reason(unset: tuple[str, ...]) -> str:
+    """Which credential variables are not set. A name unlike an environment variable's
+    may be a secret pasted where its variable's name belongs: only its shape is given."""
+    from auditor.safety.slots import environment_name, shape
+
+    names = [name if environment_name(name) else f"whose name {shape(name)}"
+             for name in unset]
+    plural = len(unset) > 1
+    return (f"the credential variable{'s' if plural else ''} {', '.join(names)} "
+            f"{'are' if plural else 'is'} not set")
+
+
 def audit_safely(target: Target, audit_one: AuditOne, out_dir: Path) -> TargetOutcome:
     """The target's outcome, whatever happens while auditing it."""
     try:
         unset = target.unset
         if unset:
-            return TargetOutcome(target.name, 2, reason=(
-                f"the credential variable{'s' if len(unset) > 1 else ''} "
-                f"{', '.join(unset)} {'are' if len(unset) > 1 else 'is'} not set"))
+            return TargetOutcome(target.name, 2, reason=_unset_reason(unset))
         return audit_one(target, out_dir / target.name)
     except InputError as error:
         return TargetOutcome(target.name, 2, reason=str(error))
