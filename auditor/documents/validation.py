@@ -18,7 +18,7 @@ from auditor.documents.plain_data import JsonPath, cut
 from auditor.documents.timestamps import parse_date, parse_timestamp
 from auditor.documents.vocabulary import SCHEMA_NAMES
 from auditor.safety.privacy import mask_emails
-from auditor.safety.slots import may_be_secret
+from auditor.safety.slots import environment_name
 from auditor.safety.slots import shape as value_shape
 
 if TYPE_CHECKING:  # jsonschema is imported where needed: it is slow to import
@@ -279,10 +279,13 @@ def describe_violation(error: ValidationError) -> str:
             count: int = len(error.instance)  # type: ignore[arg-type]
             return (f"expected a list of {bound} {limit:,} item{'s' if limit != 1 else ''}; "
                     f"found {count:,}.")
-        case "pattern" if isinstance(error.instance, str) and may_be_secret(error.instance):
-            # Written where a name belongs, a token must not reach a log through the message.
-            return (f"expected a name of the form {schema['pattern']}; found a value that "
-                    f"{value_shape(error.instance)} (not shown, in case it is a secret).")
+        case "pattern" if ("credentials" in error.absolute_path
+                           and not environment_name(str(error.instance).strip())):
+            # Where a variable's name belongs, a value that is not one may be the secret
+            # itself, pasted: it must not reach a log through the message. (A name with
+            # a stray line break is shown, escaped, by the message below.)
+            return (f"expected the name of an environment variable; found a value that "
+                    f"{value_shape(str(error.instance))} (not shown, in case it is a secret).")
         case "oneOf" | "anyOf":
             return (
                 f"{shown(error.instance)} does not have any of the shapes allowed here "

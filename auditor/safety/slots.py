@@ -32,7 +32,6 @@ _VERSION = re.compile(r"v?\d+(?:\.\d+)*")
 _TOKENISH = re.compile(r"[\x21-\x7e]{16,}")
 _WORD = re.compile(r"[A-Za-z]+")
 _ENVIRONMENT_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
-_SECRET_KINDS = ("a Salesforce access token", "a PEM key or certificate", "an access token or key")
 
 
 def userinfo(url: str) -> str | None:
@@ -96,14 +95,6 @@ def shape(value: str) -> str:
     if not stripped:
         return f"holds {length}, all spaces" if value else "is empty"
     return f"holds {length} that look like {_kind(stripped)}"
-
-
-def may_be_secret(value: str) -> bool:
-    """Whether a value written where a name or an identifier belongs looks like a
-    credential (a token, a key, a URL with a password): such a value is spoken of by its
-    shape, never shown."""
-    kind = _kind(value.strip())
-    return kind in _SECRET_KINDS or kind.endswith("with a user name or password in it")
 
 
 def environment_name(value: str) -> bool:
